@@ -1,0 +1,234 @@
+/**
+ * Kernels as plain data, compiled once into cached pipelines, dispatched into a shared command
+ * encoder that is submitted in batches. Nothing is read back unless asked for.
+ *
+ * Binding convention of every kernel: `@binding(0)` is a uniform struct of 32-bit parameters,
+ * `@binding(1)`, `@binding(2)`, ... are the storage buffers in the order given to {@linkcode
+ * Runtime.dispatch}.
+ *
+ * @module
+ */
+
+import { getGpu, type Gpu } from "./device.ts";
+import { BufferPool } from "./pool.ts";
+
+/** A compute kernel: WGSL source and the entry point to run. */
+export interface Kernel {
+  /** The op's name, used in labels and error messages. */
+  readonly name: string;
+  /** The WGSL source. */
+  readonly code: string;
+  /** The entry point in `code`. */
+  readonly entry: string;
+}
+
+/** A WGSL validation error or a device error, naming the kernel it came from. */
+export class GpuKernelError extends Error {
+  constructor(kernel: string, message: string) {
+    super(`Cannot run kernel '${kernel}' as the GPU rejected it: ${message}`);
+    this.name = "GpuKernelError";
+  }
+}
+
+/** The bits of a float32, for passing float parameters in a kernel's u32 parameter block. */
+export function f32bits(x: number): number {
+  F32[0] = x;
+  return U32[0];
+}
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+const PARAM_SLOT = 256; // bytes per dispatch; also the uniform offset alignment
+const PARAM_SLOTS = 512; // dispatches per submitted batch
+
+/** Runs kernels on the process's device. */
+export class Runtime {
+  readonly gpu: Gpu;
+  readonly device: GPUDevice;
+  readonly pool: BufferPool;
+  readonly #pipelines = new Map<string, GPUComputePipeline>();
+  readonly #errors: Promise<GpuKernelError | null>[] = [];
+  readonly #params = new Uint32Array((PARAM_SLOT * PARAM_SLOTS) / 4);
+  readonly #paramBuffer: GPUBuffer;
+  #slot = 0;
+  #encoder: GPUCommandEncoder | null = null;
+  #pass: GPUComputePassEncoder | null = null;
+  #lastKernel = "";
+  /** Dispatches recorded since the runtime was made. */
+  dispatches = 0;
+
+  constructor(gpu: Gpu) {
+    this.gpu = gpu;
+    this.device = gpu.device;
+    this.pool = new BufferPool(gpu.device);
+    this.#paramBuffer = gpu.device.createBuffer({
+      size: PARAM_SLOT * PARAM_SLOTS,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    gpu.device.addEventListener("uncapturederror", (event) => {
+      const message = (event as GPUUncapturedErrorEvent).error.message;
+      this.#errors.push(Promise.resolve(new GpuKernelError(this.#lastKernel, message)));
+    });
+  }
+
+  /** The cached pipeline of a kernel, compiled on first use. */
+  pipeline(kernel: Kernel): GPUComputePipeline {
+    const key = `${kernel.name}\0${kernel.entry}\0${kernel.code}`;
+    let pipeline = this.#pipelines.get(key);
+    if (pipeline) return pipeline;
+    this.device.pushErrorScope("validation");
+    const label = `${kernel.name}.${kernel.entry}`;
+    const module = this.device.createShaderModule({ label, code: kernel.code });
+    pipeline = this.device.createComputePipeline({
+      label,
+      layout: "auto",
+      compute: { module, entryPoint: kernel.entry },
+    });
+    this.#errors.push(
+      this.device.popErrorScope().then((e) => e && new GpuKernelError(label, e.message)),
+    );
+    this.#pipelines.set(key, pipeline);
+    return pipeline;
+  }
+
+  /**
+   * Records one dispatch. `params` are the kernel's 32-bit parameters (use {@linkcode f32bits}
+   * for floats); `workgroups` is the grid, at most `maxComputeWorkgroupsPerDimension` per axis.
+   */
+  dispatch(
+    kernel: Kernel,
+    buffers: readonly GPUBuffer[],
+    params: readonly number[],
+    workgroups: readonly [number, number?, number?],
+  ): void {
+    const limit = this.gpu.limits.maxComputeWorkgroupsPerDimension;
+    for (const n of workgroups) {
+      if (n !== undefined && (n < 0 || n > limit || !Number.isInteger(n))) {
+        throw new RangeError(
+          `Cannot dispatch kernel '${kernel.name}' as a grid size must be an integer in 0..${limit}: current value is ${n}`,
+        );
+      }
+    }
+    if (params.length > PARAM_SLOT / 4) {
+      throw new RangeError(
+        `Cannot dispatch kernel '${kernel.name}' as it takes at most ${
+          PARAM_SLOT / 4
+        } parameters: current value is ${params.length}`,
+      );
+    }
+    if (workgroups.some((n) => n === 0)) return;
+    const pipeline = this.pipeline(kernel);
+    if (this.#slot === PARAM_SLOTS) this.flush();
+    const offset = this.#slot * PARAM_SLOT;
+    this.#params.set(params, offset / 4);
+    this.#slot++;
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.#paramBuffer, offset, size: PARAM_SLOT } },
+    ];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const bindGroup = this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries,
+    });
+    this.#encoder ??= this.device.createCommandEncoder();
+    this.#pass ??= this.#encoder.beginComputePass();
+    this.#pass.setPipeline(pipeline);
+    this.#pass.setBindGroup(0, bindGroup);
+    this.#pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+    this.#lastKernel = kernel.name;
+    this.dispatches++;
+  }
+
+  /** The 2D grid for `count` workgroups, for kernels that linearize `wid.y * nwg.x + wid.x`. */
+  grid(count: number): [number, number] {
+    const limit = this.gpu.limits.maxComputeWorkgroupsPerDimension;
+    if (count <= limit) return [count, 1];
+    const y = Math.ceil(count / limit);
+    return [Math.ceil(count / y), y];
+  }
+
+  /** Records a copy between buffers, after every dispatch recorded so far. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.#endPass();
+    this.#encoder ??= this.device.createCommandEncoder();
+    this.#encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Submits everything recorded so far. Does not wait for the GPU. */
+  flush(): void {
+    this.#endPass();
+    if (!this.#encoder) return;
+    if (this.#slot > 0) {
+      this.device.queue.writeBuffer(this.#paramBuffer, 0, this.#params, 0, this.#slot * 64);
+    }
+    this.device.queue.submit([this.#encoder.finish()]);
+    this.#encoder = null;
+    this.#slot = 0;
+  }
+
+  /** Writes bytes into a buffer, after every dispatch recorded so far. */
+  write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+    this.flush();
+    this.device.queue.writeBuffer(
+      buffer,
+      offset,
+      data.buffer as ArrayBuffer,
+      data.byteOffset,
+      data.byteLength,
+    );
+  }
+
+  /** Reads `bytes` bytes of a buffer back to the CPU (waits for all recorded work). */
+  async read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.device.createBuffer({
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    try {
+      this.copy(buffer, offset, staging, 0, size);
+      this.flush();
+      await staging.mapAsync(GPUMapMode.READ);
+      await this.check();
+      return staging.getMappedRange().slice(0, bytes);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /** Throws the first GPU error seen since the last check, naming its kernel. */
+  async check(): Promise<void> {
+    const pending = this.#errors.splice(0);
+    const errors = (await Promise.all(pending)).filter((e) => e !== null);
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** Waits until the GPU has finished all submitted work. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.check();
+  }
+
+  #endPass(): void {
+    this.#pass?.end();
+    this.#pass = null;
+  }
+}
+
+let current: Runtime | undefined;
+let starting: Promise<Runtime> | undefined;
+
+/** Creates the runtime on the process's device (once) and returns it. */
+export function initGpu(): Promise<Runtime> {
+  starting ??= getGpu().then((gpu) => (current = new Runtime(gpu)));
+  return starting;
+}
+
+/** The runtime; `await initGpu()` must have been called. */
+export function runtime(): Runtime {
+  if (!current) {
+    throw new Error("Cannot use the GPU before it is ready: call 'await initGpu()' first");
+  }
+  return current;
+}
