@@ -1,0 +1,92 @@
+// Full reductions to one value, and the elementwise losses that reduce the same way.
+//   sum:  y = a * sum_i t(x_i, z_i)       with a = 1 (sum) or 1/n (mean)
+//   term t by mode: 0: x          1: (x - z)^2      2: |x - z|
+//                   3: -(z log x + (1 - z) log(1 - x)), each log clamped at -100 as PyTorch's BCE
+// z is a tensor when p.has_z is 1, else the constant p.c.
+// Pass 1 (partial): workgroup g sums a grid-stride share into partial[g] (fixed order).
+// Pass 2 (total): one workgroup sums the partials into y[0] and scales by a. Deterministic.
+// Backward (grad): dx_i = a * dy[0] * dt/dx (which = 0 for z, 1 for x in terms 0..3 as named
+// by mode; mode + 8 asks for dt/dz instead).
+
+struct Params {
+  n: u32,
+  mode: u32,
+  has_z: u32,
+  c: f32,
+  a: f32,
+  groups: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;  // (n)
+@group(0) @binding(2) var<storage, read> z: array<f32>;  // (n), or (1) unused when has_z is 0
+@group(0) @binding(3) var<storage, read_write> partial: array<f32>;  // (groups)
+@group(0) @binding(1) var<storage, read> partial_in: array<f32>;  // (groups), in pass 2
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;  // (1), in pass 2
+@group(0) @binding(3) var<storage, read> dy: array<f32>;  // (1)
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;  // (n)
+
+var<workgroup> tile: array<f32, 256>;
+
+fn target_at(i: u32) -> f32 {
+  if (p.has_z == 1u) { return z[i]; }
+  return p.c;
+}
+
+fn term(v: f32, t: f32) -> f32 {
+  switch p.mode {
+    case 1u: { return (v - t) * (v - t); }
+    case 2u: { return abs(v - t); }
+    case 3u: { return -(t * max(log(v), -100.0) + (1.0 - t) * max(log(1.0 - v), -100.0)); }
+    default: { return v; }
+  }
+}
+
+fn reduce_tile(lid: u32) {
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    workgroupBarrier();
+    if (lid < s) { tile[lid] += tile[lid + s]; }
+  }
+  workgroupBarrier();
+}
+
+@compute @workgroup_size(256)
+fn partial_sum(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  var acc = 0.0;
+  for (var i = wid.x * 256u + lid; i < p.n; i += p.groups * 256u) {
+    acc += term(x[i], target_at(i));
+  }
+  tile[lid] = acc;
+  reduce_tile(lid);
+  if (lid == 0u) { partial[wid.x] = tile[0]; }
+}
+
+@compute @workgroup_size(256)
+fn total(@builtin(local_invocation_index) lid: u32) {
+  var acc = 0.0;
+  for (var i = lid; i < p.groups; i += 256u) { acc += partial_in[i]; }
+  tile[lid] = acc;
+  reduce_tile(lid);
+  if (lid == 0u) { y[0] = p.a * tile[0]; }
+}
+
+@compute @workgroup_size(256)
+fn grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
+  if (i >= p.n) { return; }
+  let v = x[i];
+  let t = target_at(i);
+  var d = 1.0;
+  switch p.mode {
+    case 1u: { d = 2.0 * (v - t); }
+    case 2u: { d = sign(v - t); }
+    // PyTorch: (x - t) / max(x (1 - x), 1e-12)
+    case 3u: { d = (v - t) / max(v * (1.0 - v), 1e-12); }
+    case 9u: { d = -2.0 * (v - t); }
+    case 10u: { d = -sign(v - t); }
+    case 11u: { d = -(max(log(v), -100.0) - max(log(1.0 - v), -100.0)); }
+    default: {}
+  }
+  dx[i] = p.a * dy[0] * d;
+}
