@@ -1,0 +1,95 @@
+/**
+ * Adam, as PyTorch computes it (bias-corrected, no weight decay), one fused kernel per step over
+ * every parameter; the learning rate may change between steps.
+ *
+ * @module
+ */
+
+import { f32bits, runtime } from "../gpu/kernel.ts";
+import { full } from "../tensor/autograd.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import src from "./adam.wgsl" with { type: "text" };
+
+const STEP = { name: "adam.step", code: src, entry: "step" };
+
+/** Adam's hyper-parameters (PyTorch's defaults; pix2pixHD uses lr 0.0002 and beta1 0.5). */
+export interface AdamOptions {
+  lr?: number;
+  betas?: readonly [number, number];
+  eps?: number;
+}
+
+/**
+ * Updates parameters from their `.grad`.
+ *
+ * @example
+ * ```ts ignore
+ * const opt = new Adam(params, { lr: 0.0002, betas: [0.5, 0.999] });
+ * backward(loss);
+ * opt.step();
+ * opt.zeroGrad();
+ * ```
+ */
+export class Adam {
+  /** The parameters, in order. */
+  readonly params: readonly Tensor[];
+  /** The learning rate of the next step. */
+  lr: number;
+  readonly betas: readonly [number, number];
+  readonly eps: number;
+  /** Steps taken. */
+  steps = 0;
+  /** First and second moments, one pair per parameter. */
+  readonly moments: { m: Tensor; v: Tensor }[];
+
+  constructor(params: readonly Tensor[], options: AdamOptions = {}) {
+    const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8 } = options;
+    if (!(lr >= 0)) throw new RangeError(`Cannot use learning rate ${lr}: it must be >= 0`);
+    for (const b of betas) {
+      if (!(b >= 0 && b < 1)) throw new RangeError(`Cannot use beta ${b}: it must lie in [0, 1)`);
+    }
+    if (!(eps >= 0)) throw new RangeError(`Cannot use eps ${eps}: it must be >= 0`);
+    params.forEach((p, i) => {
+      if (p.dtype !== "float32" || !p.requiresGrad || p.node) {
+        throw new TypeError(
+          `Cannot optimize parameter ${i} as it must be a float32 leaf tensor that requires a gradient`,
+        );
+      }
+    });
+    this.params = [...params];
+    this.lr = lr;
+    this.betas = betas;
+    this.eps = eps;
+    this.moments = params.map((p) => ({ m: full(p.shape, 0).keep(), v: full(p.shape, 0).keep() }));
+  }
+
+  /** One update of every parameter that has a gradient. */
+  step(): void {
+    this.steps++;
+    const [b1, b2] = this.betas;
+    const bc1 = 1 - b1 ** this.steps;
+    const bc2 = 1 - b2 ** this.steps;
+    const params = [0, this.lr, b1, b2, this.eps, this.lr / bc1, Math.sqrt(bc2)].map(f32bits);
+    const rt = runtime();
+    this.params.forEach((p, i) => {
+      if (!p.grad) return;
+      params[0] = p.size;
+      const { m, v } = this.moments[i];
+      const buffers = [p.grad.buffer, p.buffer, m.buffer, v.buffer];
+      rt.dispatch(STEP, buffers, params, rt.grid(Math.ceil(p.size / 256)));
+    });
+  }
+
+  /** Drops every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** Frees the moments. */
+  dispose(): void {
+    for (const { m, v } of this.moments) m.dispose(), v.dispose();
+  }
+}
