@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { gpu } from "../../tests/check.ts";
+import { GpuKernelError } from "./kernel.ts";
+import { sizeClass } from "./pool.ts";
+
+Deno.test("the device asks for the adapter's own limits", async () => {
+  const rt = await gpu();
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
+  assert.ok(adapter);
+  assert.equal(rt.gpu.limits.maxStorageBufferBindingSize, adapter.limits.maxStorageBufferBindingSize);
+  assert.equal(rt.gpu.limits.maxStorageBuffersPerShaderStage, adapter.limits.maxStorageBuffersPerShaderStage);
+  assert.ok(rt.gpu.adapter.length > 0);
+});
+
+Deno.test("a WGSL error is thrown naming the kernel", async () => {
+  const rt = await gpu();
+  const bad = { name: "broken_op", code: "@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }", entry: "main" };
+  const b = rt.pool.acquire(16);
+  rt.dispatch(bad, [], [0], [1]);
+  await assert.rejects(rt.sync(), (e: unknown) => {
+    assert.ok(e instanceof GpuKernelError);
+    assert.match(e.message, /broken_op/);
+    return true;
+  });
+  rt.pool.release(b);
+});
+
+Deno.test("dispatch refuses grids beyond the device's limit", async () => {
+  const rt = await gpu();
+  const k = { name: "noop", code: "@compute @workgroup_size(1) fn main() {}", entry: "main" };
+  assert.throws(() => rt.dispatch(k, [], [0], [70000]), { name: "RangeError", message: /noop.*70000/ });
+  assert.deepEqual(rt.grid(70000), [35000, 2]);
+});
+
+Deno.test("the pool reuses released buffers by size class and counts bytes", async () => {
+  const rt = await gpu();
+  assert.equal(sizeClass(1), 256);
+  assert.equal(sizeClass(1000), 1024);
+  assert.equal(sizeClass(1025), 1280);
+  const before = rt.pool.stats();
+  const a = rt.pool.acquire(1000);
+  assert.equal(rt.pool.stats().inUse, before.inUse + 1024);
+  rt.pool.release(a);
+  const b = rt.pool.acquire(900);
+  assert.equal(b, a);
+  rt.pool.release(b);
+  assert.equal(rt.pool.stats().inUse, before.inUse);
+});
