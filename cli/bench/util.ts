@@ -25,6 +25,8 @@ export interface BenchCase {
   flops?: number;
   /** Records one run's GPU work; tensors it makes are disposed after each run. */
   run: () => void;
+  /** Bytes one run moves to and from GPU memory, for GB/s. */
+  bytes?: number;
   /** Runs timed (after one warm-up run). */
   iters?: number;
   /** Extra fields for the line. */
@@ -47,6 +49,7 @@ export async function bench(c: BenchCase): Promise<BenchLine> {
     ms: Number(ms.toFixed(3)),
     gflops: c.flops ? Number((c.flops / ms / 1e6).toFixed(3)) : null,
     adapter: rt.gpu.adapter,
+    ...(c.bytes ? { gbps: Number((c.bytes / ms / 1e6).toFixed(2)) } : {}),
     ...c.extra,
   };
   console.log(JSON.stringify(line));

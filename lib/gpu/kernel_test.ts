@@ -7,14 +7,24 @@ Deno.test("the device asks for the adapter's own limits", async () => {
   const rt = await gpu();
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
   assert.ok(adapter);
-  assert.equal(rt.gpu.limits.maxStorageBufferBindingSize, adapter.limits.maxStorageBufferBindingSize);
-  assert.equal(rt.gpu.limits.maxStorageBuffersPerShaderStage, adapter.limits.maxStorageBuffersPerShaderStage);
+  assert.equal(
+    rt.gpu.limits.maxStorageBufferBindingSize,
+    adapter.limits.maxStorageBufferBindingSize,
+  );
+  assert.equal(
+    rt.gpu.limits.maxStorageBuffersPerShaderStage,
+    adapter.limits.maxStorageBuffersPerShaderStage,
+  );
   assert.ok(rt.gpu.adapter.length > 0);
 });
 
 Deno.test("a WGSL error is thrown naming the kernel", async () => {
   const rt = await gpu();
-  const bad = { name: "broken_op", code: "@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }", entry: "main" };
+  const bad = {
+    name: "broken_op",
+    code: "@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }",
+    entry: "main",
+  };
   const b = rt.pool.acquire(16);
   rt.dispatch(bad, [], [0], [1]);
   await assert.rejects(rt.sync(), (e: unknown) => {
@@ -28,7 +38,10 @@ Deno.test("a WGSL error is thrown naming the kernel", async () => {
 Deno.test("dispatch refuses grids beyond the device's limit", async () => {
   const rt = await gpu();
   const k = { name: "noop", code: "@compute @workgroup_size(1) fn main() {}", entry: "main" };
-  assert.throws(() => rt.dispatch(k, [], [0], [70000]), { name: "RangeError", message: /noop.*70000/ });
+  assert.throws(() => rt.dispatch(k, [], [0], [70000]), {
+    name: "RangeError",
+    message: /noop.*70000/,
+  });
   assert.deepEqual(rt.grid(70000), [35000, 2]);
 });
 

@@ -9,19 +9,23 @@ import { Tensor } from "../tensor/tensor.ts";
 import src from "./elementwise.wgsl" with { type: "text" };
 import { copy, expectFloat, expectSameShape, f32bits, kernels, launch, share } from "./util.ts";
 
-const K = kernels("elementwise", src, [
-  "relu",
-  "relu_backward",
-  "leaky_relu",
-  "leaky_relu_backward",
-  "tanh_forward",
-  "tanh_backward",
-  "sigmoid",
-  "sigmoid_backward",
-  "scale",
-  "add",
-  "mul",
-] as const);
+const K = kernels(
+  "elementwise",
+  src,
+  [
+    "relu",
+    "relu_backward",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "tanh_forward",
+    "tanh_backward",
+    "sigmoid",
+    "sigmoid_backward",
+    "scale",
+    "add",
+    "mul",
+  ] as const,
+);
 
 type Entry = keyof typeof K;
 

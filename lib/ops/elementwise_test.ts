@@ -25,7 +25,11 @@ Deno.test("tanh matches Math.tanh and its gradient", () =>
   }));
 
 Deno.test("sigmoid matches 1/(1+e^-x) and its gradient", () =>
-  checkOp({ inputs: [{ shape }], gpu: ([x]) => sigmoid(x), ref: map((v) => 1 / (1 + Math.exp(-v))) }));
+  checkOp({
+    inputs: [{ shape }],
+    gpu: ([x]) => sigmoid(x),
+    ref: map((v) => 1 / (1 + Math.exp(-v))),
+  }));
 
 Deno.test("scale matches a·x and its gradient", () =>
   checkOp({ inputs: [{ shape }], gpu: ([x]) => scale(x, -2.5), ref: map((v) => -2.5 * v) }));

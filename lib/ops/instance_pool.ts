@@ -52,13 +52,17 @@ export function instanceAvgPool(x: Tensor, instances: Tensor, ids: ArrayLike<num
   const [n, , h, w] = x.shape;
   instances.expectShape("the instance map", [n, 1, h, w]);
   if (instances.dtype !== "int32") {
-    throw new TypeError(`Cannot use the instance map as it must be int32: current dtype is ${instances.dtype}`);
+    throw new TypeError(
+      `Cannot use the instance map as it must be int32: current dtype is ${instances.dtype}`,
+    );
   }
   const sorted = Int32Array.from(ids);
   for (let i = 1; i < sorted.length; i++) {
     if (!(sorted[i - 1] < sorted[i])) {
       throw new RangeError(
-        `Cannot pool over ids as they must be sorted and unique: current value is ${sorted[i - 1]} before ${sorted[i]}`,
+        `Cannot pool over ids as they must be sorted and unique: current value is ${
+          sorted[i - 1]
+        } before ${sorted[i]}`,
       );
     }
   }

@@ -52,6 +52,9 @@ Deno.test("instanceAvgPool refuses unsorted ids, float maps and shape mismatches
   assert.throws(() => instanceAvgPool(x, inst, [2, 1]), { name: "RangeError", message: /sorted/ });
   assert.throws(() => instanceAvgPool(x, x, [1]), { name: "TypeError", message: /int32/ });
   const wide = Tensor.from(new Float32Array(8), [1, 1, 2, 4]);
-  assert.throws(() => instanceAvgPool(wide, inst, [1]), { name: "TypeError", message: /\[1, 1, 2, 4\]/ });
+  assert.throws(() => instanceAvgPool(wide, inst, [1]), {
+    name: "TypeError",
+    message: /\[1, 1, 2, 4\]/,
+  });
   for (const t of [inst, x, wide]) t.dispose();
 });

@@ -26,7 +26,9 @@ export function labelMap(
   numClasses?: number,
 ): Tensor {
   if (shape.length !== 4 || shape[1] !== 1) {
-    throw new TypeError(`Cannot make a label map as its shape must be [N, 1, H, W]: current value is [${shape}]`);
+    throw new TypeError(
+      `Cannot make a label map as its shape must be [N, 1, H, W]: current value is [${shape}]`,
+    );
   }
   const ids = Int32Array.from(data);
   if (numClasses !== undefined) {
@@ -37,7 +39,9 @@ export function labelMap(
         const n = Math.floor(i / (h * w));
         const y = Math.floor(i / w) % h;
         throw new RangeError(
-          `Cannot use label ${v} at (n ${n}, y ${y}, x ${i % w}) as labels must lie in 0..${numClasses - 1}`,
+          `Cannot use label ${v} at (n ${n}, y ${y}, x ${i % w}) as labels must lie in 0..${
+            numClasses - 1
+          }`,
         );
       }
     }
@@ -57,7 +61,9 @@ function expectMap(what: string, t: Tensor): void {
 export function oneHot(labels: Tensor, numClasses: number): Tensor {
   expectMap("the label map", labels);
   if (!Number.isInteger(numClasses) || numClasses < 1) {
-    throw new RangeError(`Cannot one-hot encode into ${numClasses} classes: it must be a positive integer`);
+    throw new RangeError(
+      `Cannot one-hot encode into ${numClasses} classes: it must be a positive integer`,
+    );
   }
   const [n, , h, w] = labels.shape;
   const y = Tensor.empty([n, numClasses, h, w]);

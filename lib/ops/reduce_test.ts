@@ -8,7 +8,11 @@ const shape = [2, 3, 5, 7];
 const n = 210;
 
 Deno.test("sum and mean match a float64 sum and its gradient", async () => {
-  await checkOp({ inputs: [{ shape }], gpu: ([x]) => sum(x), ref: ([x]) => Float64Array.of(total(x)) });
+  await checkOp({
+    inputs: [{ shape }],
+    gpu: ([x]) => sum(x),
+    ref: ([x]) => Float64Array.of(total(x)),
+  });
   await checkOp({
     inputs: [{ shape }],
     gpu: ([x]) => mean(x),

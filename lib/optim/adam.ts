@@ -7,7 +7,7 @@
 
 import { f32bits, runtime } from "../gpu/kernel.ts";
 import { full } from "../tensor/autograd.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import src from "./adam.wgsl" with { type: "text" };
 
 const STEP = { name: "adam.step", code: src, entry: "step" };

@@ -8,6 +8,7 @@
  */
 
 import { runtime } from "../gpu/kernel.ts";
+import { backward } from "./autograd.ts";
 
 /** Element types: float32 for data, int32 for label and instance maps. */
 export type DType = "float32" | "int32";
@@ -194,6 +195,14 @@ export class Tensor {
     return new Tensor(this.storage.retain(), this.shape, this.dtype);
   }
 
+  /**
+   * Back-propagates from this one-element tensor (or from any tensor given its gradient `dy`),
+   * filling `.grad` of every leaf that requires one.
+   */
+  backward(dy?: Tensor): void {
+    backward(this, dy);
+  }
+
   /** Keeps this tensor alive past the end of the enclosing {@linkcode tidy} scopes. */
   keep(): this {
     for (const scope of scopes) scope.delete(this);
@@ -214,7 +223,7 @@ export type TensorContainer =
 
 function collect(value: TensorContainer, into: Set<Tensor>): void {
   if (value instanceof Tensor) into.add(value);
-  else if (Array.isArray(value)) for (const v of value) collect(v, into);
+  else if (Array.isArray(value)) { for (const v of value) collect(v, into); }
   else if (value && typeof value === "object") {
     for (const v of Object.values(value)) collect(v as TensorContainer, into);
   }

@@ -1,0 +1,28 @@
+/**
+ * `deno task bench`: prints one JSON line per measurement, each naming the adapter it ran on.
+ * `deno task bench conv adam` runs only the named groups.
+ *
+ * @module
+ */
+
+import { initGpu } from "../lib/gpu/kernel.ts";
+import { benchAdam } from "./bench/adam.ts";
+
+const groups: Record<string, () => Promise<void>> = {
+  adam: benchAdam,
+};
+
+if (import.meta.main) {
+  const wanted = Deno.args.length > 0 ? Deno.args : Object.keys(groups);
+  for (const name of wanted) {
+    if (!(name in groups)) {
+      console.error(
+        `Unknown benchmark group '${name}': expected one of ${Object.keys(groups).join(", ")}`,
+      );
+      Deno.exit(2);
+    }
+  }
+  const rt = await initGpu();
+  console.error(`adapter: ${rt.gpu.adapter}`);
+  for (const name of wanted) await groups[name]();
+}
