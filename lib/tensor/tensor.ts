@@ -241,17 +241,16 @@ function collect(value: TensorContainer, into: Set<Tensor>): void {
 export function tidy<T extends TensorContainer>(fn: () => T): T {
   const scope = new Set<Tensor>();
   scopes.push(scope);
-  let result: T;
+  const kept = new Set<Tensor>();
   try {
-    result = fn();
+    const result = fn();
+    collect(result, kept);
+    return result;
   } finally {
     scopes.pop();
+    for (const t of scope) {
+      if (kept.has(t)) scopes.at(-1)?.add(t);
+      else t.dispose();
+    }
   }
-  const kept = new Set<Tensor>();
-  collect(result, kept);
-  for (const t of scope) {
-    if (kept.has(t)) scopes.at(-1)?.add(t);
-    else t.dispose();
-  }
-  return result;
 }

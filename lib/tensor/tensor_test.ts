@@ -103,3 +103,14 @@ Deno.test("detach cuts the graph", async () => {
   clearTape();
   x.dispose();
 });
+
+Deno.test("tidy frees what it made when its function throws", async () => {
+  const rt = await gpu();
+  const before = rt.pool.stats().inUse;
+  assert.throws(() =>
+    tidy(() => {
+      Tensor.empty([1000]);
+      throw new Error("boom");
+    }), /boom/);
+  assert.equal(rt.pool.stats().inUse, before);
+});
