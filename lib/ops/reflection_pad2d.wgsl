@@ -23,8 +23,9 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;  // (N, C, H, W); dy (N, C, Ho, Wo) backward
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;  // (N, C, Ho, Wo); dx (N, C, H, W) backward
+// Backward reads dy (N, C, Ho, Wo) through x and writes dx (N, C, H, W) through y.
+@group(0) @binding(1) var<storage, read> x: array<f32>;  // (N, C, H, W)
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;  // (N, C, Ho, Wo)
 
 fn index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * 256u + lid;
