@@ -1,0 +1,104 @@
+import { deepEqual, equal, rejects } from "node:assert/strict";
+import { BytesSource, FileSource } from "./byte_source.ts";
+import { PickleWriter } from "./pickle_writer.ts";
+import { readTorchZip } from "./torch_zip_reader.ts";
+import { ZipReader } from "./zip_reader.ts";
+import { ZipWriter } from "./zip_writer.ts";
+import { assertMatches, expectedFixtures, fixture } from "./_test_utils.ts";
+
+const open = async (name: string) => readTorchZip(await FileSource.open(fixture(name)));
+
+Deno.test("readTorchZip() reads every dtype bit for bit, as PyTorch does", async () => {
+  const expected = await expectedFixtures();
+  for (const name of ["dtypes_zip.pth", "dtypes_protocol4.pth", "dtypes_deflated.pth"]) {
+    using checkpoint = await open(name);
+    equal(checkpoint.format, "torch-zip");
+    await assertMatches(checkpoint, expected[name]);
+  }
+});
+
+Deno.test("readTorchZip() reads views, shared storages, nested dicts and plain values", async () => {
+  using checkpoint = await open("views_zip.pth");
+  await assertMatches(checkpoint, (await expectedFixtures())["views_zip.pth"]);
+});
+
+Deno.test("readTorchZip() refuses globals outside the torch.save subset, naming them", async () => {
+  await rejects(
+    open("evil_system.pth"),
+    new TypeError(
+      `Cannot unpickle '${
+        fixture("evil_system.pth")
+      }' entry 'evil_system/data.pkl' as it names a global outside the torch.save subset (loading never runs code): current value is posix.system`,
+    ),
+  );
+  await rejects(open("module.pth"), /current value is torch\.nn\.modules\.linear\.Linear$/);
+});
+
+Deno.test("readTorchZip() names the key of a tensor of an unsupported dtype", async () => {
+  await rejects(
+    open("complex.pth"),
+    new TypeError(
+      `Cannot read tensor 'c' from '${
+        fixture("complex.pth")
+      }' as its dtype is unsupported: current value is torch.ComplexFloatStorage`,
+    ),
+  );
+});
+
+Deno.test("readTorchZip() names the tensor whose storage entry is corrupt", async () => {
+  const bytes = await Deno.readFile(fixture("dtypes_zip.pth"));
+  const zip = await ZipReader.open(new BytesSource(bytes, "probe"));
+  const header = zip.entry("dtypes_zip/data/12").headerOffset;
+  const view = new DataView(bytes.buffer, header);
+  const flipped = bytes.slice();
+  flipped[header + 30 + view.getUint16(26, true) + view.getUint16(28, true) + 5] ^= 0xff;
+  using checkpoint = await readTorchZip(new BytesSource(flipped, "flipped.pth"));
+  await rejects(
+    checkpoint.read("randn"),
+    /^SyntaxError: Cannot read storage '12' of tensor 'randn' from 'flipped.pth' as the zip entry 'dtypes_zip\/data\/12' is corrupt: current value is CRC-32 0x[0-9a-f]+, 0x[0-9a-f]+ expected$/,
+  );
+  deepEqual((await checkpoint.read("u8")).data, new Uint8Array([0, 255, 128]));
+});
+
+async function zipOf(files: [string, Uint8Array][]): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const writer = new ZipWriter((bytes) => chunks.push(bytes.slice()));
+  for (const [name, data] of files) await writer.add(name, data);
+  await writer.finish();
+  return new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer());
+}
+
+/** The pickle of {"w": a float32 tensor of `count` elements in storage "0"}. */
+function onePickle(count: number): Uint8Array {
+  return new PickleWriter().global("collections", "OrderedDict").emptyTuple().reduce().mark()
+    .str("w").global("torch._utils", "_rebuild_tensor_v2").mark()
+    .mark().str("storage").global("torch", "FloatStorage").str("0").str("cpu").int(count).tuple()
+    .persistentId().int(0).intTuple([count]).intTuple([1]).bool(false)
+    .global("collections", "OrderedDict").emptyTuple().reduce().tuple().reduce().setItems().stop();
+}
+
+Deno.test("readTorchZip() refuses a storage entry of the wrong size or a missing one", async () => {
+  const wrong = await zipOf([["a/data.pkl", onePickle(4)], ["a/data/0", new Uint8Array(8)]]);
+  await rejects(
+    readTorchZip(new BytesSource(wrong, "wrong.pth")),
+    new SyntaxError(
+      "Cannot read tensor 'w' from 'wrong.pth' as its storage entry 'a/data/0' is the wrong size: current value is 8 bytes, 16 expected",
+    ),
+  );
+  const missing = await zipOf([["a/data.pkl", onePickle(4)]]);
+  await rejects(readTorchZip(new BytesSource(missing, "missing.pth")), /'a\/data\/0' is missing/);
+  const good = await zipOf([["a/data.pkl", onePickle(2)], [
+    "a/data/0",
+    new Uint8Array([0, 0, 128, 63, 0, 0, 0, 64]),
+  ]]);
+  using checkpoint = await readTorchZip(new BytesSource(good, "good.pth"));
+  deepEqual((await checkpoint.read("w")).data, new Float32Array([1, 2]));
+});
+
+Deno.test("readTorchZip() refuses a zip without data.pkl", async () => {
+  const other = await zipOf([["a/model.onnx", new Uint8Array(4)]]);
+  await rejects(
+    readTorchZip(new BytesSource(other, "other.zip")),
+    /needs one '<name>\/data.pkl': current value is 0/,
+  );
+});
