@@ -1,0 +1,223 @@
+import assert from "node:assert/strict";
+import { checkOp, gpu } from "../../tests/check.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { conv2d } from "./conv2d.ts";
+
+interface Case {
+  n: number;
+  cin: number;
+  cout: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  padding: number;
+  bias: boolean;
+}
+
+/** conv2d in float64 on the CPU: x (N, Cin, H, W), w (Cout, Cin, kh, kw), b (Cout). */
+function reference(c: Case, x: Float64Array, w: Float64Array, b?: Float64Array): Float64Array {
+  const ho = Math.floor((c.h + 2 * c.padding - c.kh) / c.stride) + 1;
+  const wo = Math.floor((c.w + 2 * c.padding - c.kw) / c.stride) + 1;
+  const y = new Float64Array(c.n * c.cout * ho * wo);
+  for (let n = 0; n < c.n; n++) {
+    for (let co = 0; co < c.cout; co++) {
+      for (let oy = 0; oy < ho; oy++) {
+        for (let ox = 0; ox < wo; ox++) {
+          let s = b ? b[co] : 0;
+          for (let ci = 0; ci < c.cin; ci++) {
+            for (let ky = 0; ky < c.kh; ky++) {
+              const iy = oy * c.stride - c.padding + ky;
+              if (iy < 0 || iy >= c.h) continue;
+              for (let kx = 0; kx < c.kw; kx++) {
+                const ix = ox * c.stride - c.padding + kx;
+                if (ix < 0 || ix >= c.w) continue;
+                s += x[((n * c.cin + ci) * c.h + iy) * c.w + ix] *
+                  w[((co * c.cin + ci) * c.kh + ky) * c.kw + kx];
+              }
+            }
+          }
+          y[((n * c.cout + co) * ho + oy) * wo + ox] = s;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+function check(c: Case): Promise<void> {
+  const inputs = [
+    { shape: [c.n, c.cin, c.h, c.w] },
+    { shape: [c.cout, c.cin, c.kh, c.kw] },
+    ...(c.bias ? [{ shape: [c.cout] }] : []),
+  ];
+  const options = { stride: c.stride, padding: c.padding };
+  return checkOp({
+    inputs,
+    gpu: ([x, w, b]) => conv2d(x, w, b ?? null, options),
+    ref: ([x, w, b]) => reference(c, x, w, b),
+    atol: 1e-4,
+    h: 1e-3,
+  });
+}
+
+const base = { n: 1, bias: true, padding: 0, stride: 1 };
+const cases: [string, Case][] = [
+  ["3×3 stride 1 padding 1, N=2, odd sizes", {
+    ...base,
+    n: 2,
+    cin: 3,
+    cout: 5,
+    h: 7,
+    w: 9,
+    kh: 3,
+    kw: 3,
+    padding: 1,
+  }],
+  ["1×1 without bias", { ...base, cin: 6, cout: 3, h: 5, w: 4, kh: 1, kw: 1, bias: false }],
+  ["4×4 stride 2 padding 2 (pix2pixHD's discriminator), N=2", {
+    ...base,
+    n: 2,
+    cin: 3,
+    cout: 4,
+    h: 9,
+    w: 11,
+    kh: 4,
+    kw: 4,
+    stride: 2,
+    padding: 2,
+  }],
+  ["7×7 padding 0 (the generator's ends, after reflection padding)", {
+    ...base,
+    cin: 3,
+    cout: 4,
+    h: 9,
+    w: 10,
+    kh: 7,
+    kw: 7,
+  }],
+  ["3×3 stride 2 padding 1 (the generator's downsampling)", {
+    ...base,
+    cin: 4,
+    cout: 6,
+    h: 8,
+    w: 11,
+    kh: 3,
+    kw: 3,
+    stride: 2,
+    padding: 1,
+  }],
+  ["3×3 padding 3, without bias", {
+    ...base,
+    cin: 2,
+    cout: 3,
+    h: 4,
+    w: 5,
+    kh: 3,
+    kw: 3,
+    padding: 3,
+    bias: false,
+  }],
+  ["1×1 stride 2 padding 1 (phases without taps)", {
+    ...base,
+    cin: 2,
+    cout: 3,
+    h: 5,
+    w: 6,
+    kh: 1,
+    kw: 1,
+    stride: 2,
+    padding: 1,
+  }],
+  ["2×9 kernel, wider than one tap group", {
+    ...base,
+    cin: 2,
+    cout: 3,
+    h: 4,
+    w: 12,
+    kh: 2,
+    kw: 9,
+    padding: 1,
+  }],
+  ["full register tiles and ragged edges, stride 1", {
+    ...base,
+    n: 2,
+    cin: 5,
+    cout: 9,
+    h: 5,
+    w: 21,
+    kh: 3,
+    kw: 3,
+    padding: 1,
+  }],
+  ["full register tiles and ragged edges, stride 2", {
+    ...base,
+    cin: 5,
+    cout: 10,
+    h: 6,
+    w: 37,
+    kh: 3,
+    kw: 3,
+    stride: 2,
+    padding: 1,
+  }],
+]; // deno-fmt-ignore
+
+for (const [name, c] of cases) {
+  Deno.test(`conv2d ${name} matches the reference and its gradients`, () => check(c));
+}
+
+Deno.test("conv2d refuses bad shapes, strides and paddings", async () => {
+  await gpu();
+  const t = (shape: number[]) =>
+    Tensor.from(new Float32Array(shape.reduce((a, b) => a * b)), shape);
+  const x = t([1, 3, 5, 5]);
+  const w = t([4, 3, 3, 3]);
+  const b = t([4]);
+  const all = [x, w, b];
+  const fails = (f: () => unknown, name: string, message: RegExp) =>
+    assert.throws(f, { name, message });
+  fails(
+    () => conv2d(t([3, 5, 5]), w, b),
+    "TypeError",
+    /must be 4D \(N, C, H, W\): current shape is \[3,5,5\]/,
+  );
+  fails(
+    () => conv2d(x, t([4, 3, 3]), b),
+    "TypeError",
+    /weight of convolve as it must be 4D .*current shape is \[4,3,3\]/,
+  );
+  fails(
+    () => conv2d(x, t([4, 2, 3, 3]), b),
+    "TypeError",
+    /channels must match dimension 1 of the weight \[4,2,3,3\]: current value is 3/,
+  );
+  fails(
+    () => conv2d(x, w, t([5])),
+    "TypeError",
+    /bias must have shape \[4\]: current shape is \[5\]/,
+  );
+  fails(
+    () => conv2d(x, w, b, { stride: 3 }),
+    "RangeError",
+    /stride must be 1 or 2: current value is 3/,
+  );
+  fails(
+    () => conv2d(x, w, b, { padding: -1 }),
+    "RangeError",
+    /padding must be a non-negative integer: current value is -1/,
+  );
+  fails(() => conv2d(x, w, b, { padding: 0.5 }), "RangeError", /current value is 0.5/);
+  fails(
+    () => conv2d(x, t([4, 3, 7, 7]), b),
+    "RangeError",
+    /at least as large as the kernel: current value is 5×5 for a 7×7 kernel/,
+  );
+  fails(
+    () => conv2d(Tensor.from(new Int32Array(75), [1, 3, 5, 5]), w, b),
+    "TypeError",
+    /float32: current dtype is int32/,
+  );
+  for (const v of all) v.dispose();
+}); // deno-fmt-ignore
