@@ -238,7 +238,12 @@ export async function scanDataset(root: string, options: LayoutOptions = {}): Pr
       const left = join(root, "leftImg8bit", o.phase);
       roles.push({
         role: "image",
-        files: await collect("photo", left, suffix("_leftImg8bit.png"), problems),
+        files: await collect(
+          "photo",
+          left,
+          (name) => /_leftImg8bit\.(png|jpe?g)$/i.test(name),
+          problems,
+        ),
       });
     }
   } else {
