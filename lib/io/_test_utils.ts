@@ -56,7 +56,11 @@ export function torchPython(): Promise<string | undefined> {
     for (const candidate of candidates) {
       if (!candidate) continue;
       const ok = await new Deno.Command(candidate, {
-        args: ["-c", "import torch"],
+        // find_spec looks for torch without the seconds that importing it takes.
+        args: [
+          "-c",
+          "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)",
+        ],
         stdout: "null",
         stderr: "null",
       }).output().then((r) => r.success, () => false);
