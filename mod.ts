@@ -50,3 +50,4 @@ export * from "./lib/ops/reduce.ts";
 export * from "./lib/ops/label_maps.ts";
 export * from "./lib/ops/instance_pool.ts";
 export { Adam, type AdamOptions } from "./lib/optim/adam.ts";
+export * from "./lib/io/mod.ts";
