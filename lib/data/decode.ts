@@ -7,13 +7,39 @@ import { decodeJpeg } from "./jpeg.ts";
 import { decodePng } from "./png.ts";
 import type { Raster } from "./raster.ts";
 
-/** Whether the bytes start with the PNG signature. */
+/**
+ * Whether the bytes start with the PNG signature.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { isPng } from "./decode.ts";
+ *
+ * equal(isPng(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10])), true);
+ * ```
+ *
+ * @param bytes The file's first bytes.
+ * @returns Whether it is a PNG file.
+ */
 export function isPng(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e &&
     bytes[3] === 0x47;
 }
 
-/** Whether the bytes start with a JPEG SOI marker. */
+/**
+ * Whether the bytes start with a JPEG SOI marker.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { isJpeg } from "./decode.ts";
+ *
+ * equal(isJpeg(new Uint8Array([0xff, 0xd8, 0xff, 0xe0])), true);
+ * ```
+ *
+ * @param bytes The file's first bytes.
+ * @returns Whether it is a JPEG file.
+ */
 export function isJpeg(bytes: Uint8Array): boolean {
   return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
 }

@@ -83,7 +83,21 @@ const SUFFIXES = [
   "_leftImg8bit",
 ];
 
-/** The pairing key of a file: relative path without extension and Cityscapes suffix. */
+/**
+ * The pairing key of a file: its path below its folder without extension and Cityscapes suffix.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { pairingKey } from "./layout.ts";
+ *
+ * equal(pairingKey("aachen/aachen_000000_000019_gtFine_labelIds.png"), "aachen/aachen_000000_000019");
+ * equal(pairingKey("ADE_train_00000001.jpg"), "ADE_train_00000001");
+ * ```
+ *
+ * @param relative The path below the role's folder.
+ * @returns The key files of one sample share.
+ */
 export function pairingKey(relative: string): string {
   const stem = relative.replace(/\.[^./]+$/, "");
   for (const suffix of SUFFIXES) if (stem.endsWith(suffix)) return stem.slice(0, -suffix.length);

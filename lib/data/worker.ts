@@ -27,7 +27,25 @@ export interface WorkerReply {
   error?: { name: string; message: string };
 }
 
-/** The buffers of a sample's arrays, each once. */
+/**
+ * The buffers of a sample's arrays, each once, to transfer with the sample.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { sampleBuffers } from "./worker.ts";
+ *
+ * const label = new Uint8Array(4);
+ * const sample = {
+ *   width: 2, height: 2, label, labelChannels: 1, inst: new Int32Array(4),
+ *   params: { cropX: 0, cropY: 0, flip: false }, entry: { key: "a", label: "a.png" },
+ * };
+ * equal(sampleBuffers(sample).length, 2);
+ * ```
+ *
+ * @param sample The sample.
+ * @returns Its distinct buffers.
+ */
 export function sampleBuffers(sample: Sample): ArrayBuffer[] {
   const arrays = [sample.label, sample.inst, sample.image, sample.feat];
   const buffers = new Set<ArrayBuffer>();
