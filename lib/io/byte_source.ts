@@ -102,6 +102,7 @@ export class FileSource implements ByteSource {
     this.#file.close();
   }
 
+  /** Closes the file, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -142,5 +143,6 @@ export class BytesSource implements ByteSource {
 
   close(): void {}
 
+  /** Nothing to release, for `using`. */
   [Symbol.dispose](): void {}
 }

@@ -98,6 +98,7 @@ export class Checkpoint implements Disposable {
     this.#source.close();
   }
 
+  /** Releases the file, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -23,15 +23,25 @@ export type HostDType =
  * 16-bit patterns (see `toFloat32`), `bool` holds one byte per element (0 or 1).
  */
 export interface TypedArrayOf {
+  /** IEEE single precision. */
   float32: Float32Array;
+  /** IEEE double precision. */
   float64: Float64Array;
+  /** IEEE half precision, as raw bits. */
   float16: Uint16Array;
+  /** Brain float (the top half of a float32), as raw bits. */
   bfloat16: Uint16Array;
+  /** Signed 64-bit integers. */
   int64: BigInt64Array;
+  /** Signed 32-bit integers. */
   int32: Int32Array;
+  /** Signed 16-bit integers. */
   int16: Int16Array;
+  /** Signed 8-bit integers. */
   int8: Int8Array;
+  /** Unsigned bytes. */
   uint8: Uint8Array;
+  /** One byte per element, 0 or 1. */
   bool: Uint8Array;
 }
 

@@ -39,6 +39,8 @@ export class PyDict extends Map<unknown, unknown> {
 
 /** Hooks of {@linkcode unpickle}. */
 export interface UnpickleOptions {
+  /** Offset of the pickle's first byte. Default 0. */
+  start?: number;
   /** Names the pickle in error messages, such as `'net.pth' entry 'net/data.pkl'`. */
   what: string;
   /** Resolves GLOBAL and STACK_GLOBAL; throws for anything not allowed. */
@@ -97,7 +99,7 @@ const NAMES: Record<number, string> = Object.fromEntries(
 const MARK = Symbol("mark");
 
 /**
- * Reads one pickle starting at `start` in `bytes`.
+ * Reads one pickle from `bytes`, starting at `options.start`.
  *
  * @example Usage
  * ```ts
@@ -112,13 +114,13 @@ const MARK = Symbol("mark");
  * const refuse = (module: string, name: string): PyCallable => {
  *   throw new TypeError(`${module}.${name}`);
  * };
- * const { value } = unpickle(bytes, 0, { what: "example", findGlobal: refuse });
+ * const { value } = unpickle(bytes, { what: "example", findGlobal: refuse });
  * deepEqual([...(value as Map<string, unknown>)], [["a", [1, 2.5]]]);
- * throws(() => unpickle(new TextEncoder().encode("cos\nsystem\n."), 0, { what: "evil", findGlobal: refuse }));
+ * throws(() => unpickle(new TextEncoder().encode("cos\nsystem\n."), { what: "evil", findGlobal: refuse }));
  * ```
  */
-export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOptions): Unpickled {
-  const { what } = options;
+export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled {
+  const { what, start = 0 } = options;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: unknown[] = [];
   const memo = new Map<number, unknown>();

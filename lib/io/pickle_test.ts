@@ -6,8 +6,7 @@ const hex = (s: string) => new Uint8Array(s.match(/../g)!.map((b) => parseInt(b,
 const refuse = (module: string, name: string): PyCallable => {
   throw new TypeError(`refused ${module}.${name}`);
 };
-const read = (bytes: Uint8Array) =>
-  unpickle(bytes, 0, { what: "'test'", findGlobal: refuse }).value;
+const read = (bytes: Uint8Array) => unpickle(bytes, { what: "'test'", findGlobal: refuse }).value;
 
 // pickle.dumps(OBJ, protocol=2) and protocol=4 by CPython 3.11, with OBJ =
 // {"ints": [0, 255, 256, 65535, 65536, -1, -2**31, 2**31, 2**62, -2**63, 2**70],
@@ -66,9 +65,9 @@ Deno.test("unpickle() resolves memo references to the same object", () => {
 Deno.test("unpickle() starts at an offset and reports where the pickle ends", () => {
   const one = new PickleWriter().int(7).stop();
   const two = new Uint8Array([...one, ...new PickleWriter().int(9).stop()]);
-  const first = unpickle(two, 0, { what: "x", findGlobal: refuse });
+  const first = unpickle(two, { what: "x", findGlobal: refuse });
   equal(first.value, 7);
-  equal(unpickle(two, first.end, { what: "x", findGlobal: refuse }).value, 9);
+  equal(unpickle(two, { start: first.end, what: "x", findGlobal: refuse }).value, 9);
 });
 
 Deno.test("unpickle() refuses globals through findGlobal, by GLOBAL and STACK_GLOBAL", () => {
@@ -82,7 +81,7 @@ Deno.test("unpickle() refuses globals through findGlobal, by GLOBAL and STACK_GL
 Deno.test("unpickle() calls allowed callables on REDUCE and refuses other values", () => {
   const pair = new PyCallable("m.pair", (args) => ({ pair: args }));
   const bytes = new PickleWriter().global("m", "pair").mark().int(1).int(2).tuple().reduce().stop();
-  deepEqual(unpickle(bytes, 0, { what: "x", findGlobal: () => pair }).value, { pair: [1, 2] });
+  deepEqual(unpickle(bytes, { what: "x", findGlobal: () => pair }).value, { pair: [1, 2] });
   const notCallable = new PickleWriter().int(1).emptyTuple().reduce().stop();
   throws(() => read(notCallable), /REDUCE calls a value that is not an allowed global/);
 });
@@ -120,7 +119,7 @@ Deno.test("unpickle() refuses persistent ids without a persistentLoad hook", () 
   const bytes = new PickleWriter().mark().str("storage").tuple().persistentId().stop();
   throws(() => read(bytes), /persistent id/);
   const value =
-    unpickle(bytes, 0, { what: "x", findGlobal: refuse, persistentLoad: (pid) => ({ pid }) }).value;
+    unpickle(bytes, { what: "x", findGlobal: refuse, persistentLoad: (pid) => ({ pid }) }).value;
   deepEqual(value, { pid: ["storage"] });
 });
 

@@ -3,7 +3,7 @@ import { PyCallable, unpickle } from "./pickle.ts";
 import { PickleWriter } from "./pickle_writer.ts";
 
 const read = (bytes: Uint8Array) =>
-  unpickle(bytes, 0, {
+  unpickle(bytes, {
     what: "x",
     findGlobal: (m, n) => new PyCallable(`${m}.${n}`, (args) => ({ [`${m}.${n}`]: args })),
   }).value;

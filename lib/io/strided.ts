@@ -48,9 +48,19 @@ export function isContiguous(shape: readonly number[], stride: readonly number[]
   return true;
 }
 
+/** A strided view: bytes per element, and the size and step (in elements) of each dimension. */
+export interface StridedView {
+  /** Bytes per element: 1, 2, 4 or 8. */
+  size: number;
+  /** Size of each dimension. */
+  shape: readonly number[];
+  /** Step in elements along each dimension. */
+  stride: readonly number[];
+}
+
 /**
  * Copies the elements of a strided view into contiguous row-major order. `bytes` holds the
- * storage from the view's first element on, `size` is the bytes per element. Elements are moved
+ * storage from the view's first element on. Elements are moved
  * as raw words, so NaN payloads and every other bit pattern survive.
  *
  * @example Usage
@@ -59,15 +69,11 @@ export function isContiguous(shape: readonly number[], stride: readonly number[]
  * import { deepEqual } from "node:assert/strict";
  *
  * const storage = new Uint8Array([1, 2, 3, 4, 5, 6]); // a 2 x 3 matrix
- * deepEqual(gather(storage, 1, [3, 2], [1, 3]), new Uint8Array([1, 4, 2, 5, 3, 6]));
+ * deepEqual(gather(storage, { size: 1, shape: [3, 2], stride: [1, 3] }), new Uint8Array([1, 4, 2, 5, 3, 6]));
  * ```
  */
-export function gather(
-  bytes: Uint8Array,
-  size: number,
-  shape: readonly number[],
-  stride: readonly number[],
-): Uint8Array {
+export function gather(bytes: Uint8Array, view: StridedView): Uint8Array {
+  const { size, shape, stride } = view;
   const n = numel(shape);
   const words = size === 8 ? 2 : 1;
   const source = bytes.byteOffset % Math.min(size, 4) === 0 ? bytes : bytes.slice();

@@ -19,7 +19,7 @@ Deno.test("isContiguous() ignores the strides of dimensions of size 1", () => {
 Deno.test("gather() copies a permuted view element by element", () => {
   const storage = new Uint16Array(24).map((_, i) => i);
   const got = new Uint16Array(
-    gather(new Uint8Array(storage.buffer), 2, [4, 3, 2], [1, 8, 4]).buffer,
+    gather(new Uint8Array(storage.buffer), { size: 2, shape: [4, 3, 2], stride: [1, 8, 4] }).buffer,
   );
   const expected: number[] = [];
   for (let a = 0; a < 4; a++) {
@@ -30,11 +30,13 @@ Deno.test("gather() copies a permuted view element by element", () => {
 
 Deno.test("gather() keeps the bits of 8-byte elements, NaN payloads included", () => {
   const storage = new BigUint64Array([0x7ff0000000000001n, 1n, 0xfff8dead00000000n, 2n]);
-  const got = new BigUint64Array(gather(new Uint8Array(storage.buffer), 8, [2], [2]).buffer);
+  const got = new BigUint64Array(
+    gather(new Uint8Array(storage.buffer), { size: 8, shape: [2], stride: [2] }).buffer,
+  );
   deepEqual([...got], [0x7ff0000000000001n, 0xfff8dead00000000n]);
 });
 
 Deno.test("gather() repeats elements of an expanded view", () => {
-  const got = gather(new Uint8Array([5, 6, 7]), 1, [2, 3], [0, 1]);
+  const got = gather(new Uint8Array([5, 6, 7]), { size: 1, shape: [2, 3], stride: [0, 1] });
   deepEqual([...got], [5, 6, 7, 5, 6, 7]);
 });

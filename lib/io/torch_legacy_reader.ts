@@ -8,7 +8,13 @@
 import type { ByteSource } from "./byte_source.ts";
 import { Checkpoint } from "./checkpoint.ts";
 import { dtypeSize } from "./dtype.ts";
-import { PickleEndError, type PyCallable, unpickle, type Unpickled } from "./pickle.ts";
+import {
+  PickleEndError,
+  type PyCallable,
+  unpickle,
+  type Unpickled,
+  type UnpickleOptions,
+} from "./pickle.ts";
 import type { LazyTensor } from "./tensor_data.ts";
 import { lazyTorchTensor } from "./torch_tensor.ts";
 import { flattenCheckpoint, StorageClass, type StorageRef, torchGlobals } from "./torch_pickle.ts";
@@ -49,10 +55,11 @@ export async function readTorchLegacy(source: ByteSource): Promise<Checkpoint> {
   const file = source.name;
   let head = await source.read(0, Math.min(source.size, 1 << 16), "the legacy header");
   let at = 0;
-  const next = async (what: string, options: Partial<Parameters<typeof unpickle>[2]> = {}) => {
+  const next = async (what: string, options: Partial<UnpickleOptions> = {}) => {
     while (true) {
       try {
-        const result: Unpickled = unpickle(head, at, {
+        const result: Unpickled = unpickle(head, {
+          start: at,
           what,
           findGlobal: noGlobals(what),
           ...options,
@@ -116,15 +123,18 @@ export async function readTorchLegacy(source: ByteSource): Promise<Checkpoint> {
     const root = roots.get(ref.storage.key)!;
     tensors.set(
       key,
-      lazyTorchTensor(key, ref, file, (first, count) => {
-        if (root.at === undefined) {
-          throw new SyntaxError(
-            `Cannot read tensor '${key}' from '${file}' as its storage '${root.key}' has no record: current value is ${keys.length} records`,
-          );
-        }
-        const size = dtypeSize(ref.storage.dtype!);
-        const start = root.at + (ref.storage.rootOffset + first) * size;
-        return source.read(start, count * size, `tensor '${key}'`);
+      lazyTorchTensor(key, ref, {
+        file,
+        readElements: (first, count) => {
+          if (root.at === undefined) {
+            throw new SyntaxError(
+              `Cannot read tensor '${key}' from '${file}' as its storage '${root.key}' has no record: current value is ${keys.length} records`,
+            );
+          }
+          const size = dtypeSize(ref.storage.dtype!);
+          const start = root.at + (ref.storage.rootOffset + first) * size;
+          return source.read(start, count * size, `tensor '${key}'`);
+        },
       }),
     );
   }

@@ -16,8 +16,16 @@ import type { TensorRef } from "./torch_pickle.ts";
  */
 export type ReadElements = (first: number, count: number) => Promise<Uint8Array>;
 
+/** Options of {@linkcode lazyTorchTensor}. */
+export interface LazyTorchTensorOptions {
+  /** The file, for error messages. */
+  file: string;
+  /** Reads elements of the tensor's storage. */
+  readElements: ReadElements;
+}
+
 /**
- * A lazy tensor for the record `ref` under `key` in `file`. Throws a `TypeError` for an
+ * A lazy tensor for the record `ref` under `key` in `options.file`. Throws a `TypeError` for an
  * unsupported dtype and a `RangeError` for a view that reaches past its storage.
  *
  * @example Usage
@@ -29,16 +37,17 @@ export type ReadElements = (first: number, count: number) => Promise<Uint8Array>
  * const storage = { key: "0", className: "torch.ByteStorage", dtype: "uint8", numel: 6, rootOffset: 0 } as const;
  * const bytes = new Uint8Array([1, 2, 3, 4, 5, 6]);
  * const ref = new TensorRef(storage, 0, [3, 2], [1, 3]);
- * const tensor = lazyTorchTensor("t", ref, "x.pth", (first, count) => Promise.resolve(bytes.slice(first, first + count)));
+ * const readElements = (first: number, count: number) => Promise.resolve(bytes.slice(first, first + count));
+ * const tensor = lazyTorchTensor("t", ref, { file: "x.pth", readElements });
  * deepEqual((await tensor.read()).data, new Uint8Array([1, 4, 2, 5, 3, 6]));
  * ```
  */
 export function lazyTorchTensor(
   key: string,
   ref: TensorRef,
-  file: string,
-  readElements: ReadElements,
+  options: LazyTorchTensorOptions,
 ): LazyTensor {
+  const { file, readElements } = options;
   const { storage, offset, shape, stride } = ref;
   const dtype = storage.dtype;
   if (dtype === undefined) {
@@ -77,5 +86,5 @@ function contiguous(
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     return viewAs(dtype, whole ? bytes : bytes.slice());
   }
-  return viewAs(dtype, gather(bytes, size, shape, stride));
+  return viewAs(dtype, gather(bytes, { size, shape, stride }));
 }

@@ -23,7 +23,7 @@ Deno.test("saveTorch() writes the entries and pickle of torch.save's zip format"
   ]);
   equal(new TextDecoder().decode(await zip.read("latest_net_G/version")), "3\n");
   const storages: unknown[] = [];
-  const { value } = unpickle(await zip.read("latest_net_G/data.pkl"), 0, {
+  const { value } = unpickle(await zip.read("latest_net_G/data.pkl"), {
     what: "x",
     findGlobal: torchGlobals("x"),
     persistentLoad: (pid) => {

@@ -52,7 +52,7 @@ export async function readTorchZip(source: ByteSource): Promise<Checkpoint> {
   }
   const what = `'${file}' entry '${pickles[0]}'`;
   const storages = new Map<string, StorageRef>();
-  const { value } = unpickle(await zip.read(pickles[0]), 0, {
+  const { value } = unpickle(await zip.read(pickles[0]), {
     what,
     findGlobal: torchGlobals(what),
     persistentLoad: (pid) => {
@@ -84,11 +84,12 @@ export async function readTorchZip(source: ByteSource): Promise<Checkpoint> {
   const tensors = new Map<string, LazyTensor>();
   for (const [key, ref] of flat.tensors) {
     const entry = `${prefix}data/${ref.storage.key}`;
-    const tensor = lazyTorchTensor(key, ref, file, async (first, count) => {
+    const readElements = async (first: number, count: number) => {
       const size = dtypeSize(ref.storage.dtype!);
       const bytes = await zip.read(entry, `storage '${ref.storage.key}' of tensor '${key}'`);
       return bytes.subarray(first * size, (first + count) * size);
-    });
+    };
+    const tensor = lazyTorchTensor(key, ref, { file, readElements });
     const expected = ref.storage.numel * dtypeSize(tensor.dtype);
     const found = zip.entries.get(entry)?.size;
     if (found !== expected) {

@@ -102,3 +102,14 @@ Deno.test("readTorchZip() refuses a zip without data.pkl", async () => {
     /needs one '<name>\/data.pkl': current value is 0/,
   );
 });
+
+Deno.test("readTorchZip() names the file and entry of an unsupported opcode", async () => {
+  // PROTO 2, then EXT1 (a copyreg extension code), which torch.save never writes.
+  const ext = await zipOf([["a/data.pkl", new Uint8Array([0x80, 2, 0x82, 1, 0x2e])]]);
+  await rejects(
+    readTorchZip(new BytesSource(ext, "ext.pth")),
+    new SyntaxError(
+      "Cannot unpickle 'ext.pth' entry 'a/data.pkl' as opcode 0x82 (EXT1) is outside the torch.save subset: current value is byte 2",
+    ),
+  );
+});
