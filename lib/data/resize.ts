@@ -8,7 +8,7 @@
  */
 
 /** An interleaved image, (height, width, channels). */
-export interface Plane<T extends Uint8Array | Int32Array> {
+export interface Plane<T extends Uint8Array | Uint16Array | Int32Array> {
   /** Width in pixels. */
   width: number;
   /** Height in pixels. */
@@ -90,7 +90,10 @@ function clip8(sum: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-function checkSizes(image: Plane<Uint8Array | Int32Array>, options: ResizeOptions): Box {
+function checkSizes(
+  image: Plane<Uint8Array | Uint16Array | Int32Array>,
+  options: ResizeOptions,
+): Box {
   if (image.data.length !== image.width * image.height * image.channels) {
     throw new RangeError(
       `Cannot resize as the image must hold width*height*channels samples: current value is ${image.data.length} for ${image.width}x${image.height}x${image.channels}`,
@@ -254,7 +257,7 @@ function nearestIndex(inSize: number, outSize: number, first: number, count: num
  * @param options The resized size and optionally the window of it to produce.
  * @returns The window of the resized map (all of it by default), of the source's array type.
  */
-export function resizeNearest<T extends Uint8Array | Int32Array>(
+export function resizeNearest<T extends Uint8Array | Uint16Array | Int32Array>(
   image: Plane<T>,
   options: ResizeOptions,
 ): Plane<T> {

@@ -130,10 +130,16 @@ export async function loadSample(entry: DatasetEntry, options: SampleOptions): P
   if (instBytes) {
     const raster = decodeImage(instBytes, entry.inst!);
     sameSize(raster, labelRaster, entry.inst!, entry.label);
-    const data = toInstanceIds(raster, entry.inst!);
-    sample.inst =
-      applyPlan({ width: raster.width, height: raster.height, channels: 1, data }, plan, "nearest")
-        .data;
+    // Transform the decoded 8/16-bit ids, then widen only the pixels kept.
+    const kept = applyPlan(
+      { width: raster.width, height: raster.height, channels: raster.channels, data: raster.data },
+      plan,
+      "nearest",
+    );
+    sample.inst = toInstanceIds(
+      { ...kept, data: kept.data as Uint8Array | Uint16Array },
+      entry.inst!,
+    );
   }
   if (imageBytes) {
     const raster = decodeImage(imageBytes, entry.image!);

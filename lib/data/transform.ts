@@ -221,16 +221,23 @@ export function planTransform(
 }
 
 /** Mirrors rows in place. */
-function flipRows(data: Uint8Array | Int32Array, width: number, height: number, c: number) {
+function flipRows(
+  data: Uint8Array | Uint16Array | Int32Array,
+  width: number,
+  height: number,
+  c: number,
+) {
+  if (c === 1) {
+    for (let y = 0; y < height; y++) data.subarray(y * width, (y + 1) * width).reverse();
+    return;
+  }
   for (let y = 0; y < height; y++) {
     const row = y * width * c;
-    for (let l = 0, r = width - 1; l < r; l++, r--) {
+    for (let l = row, r = row + (width - 1) * c; l < r; l += c, r -= c) {
       for (let ch = 0; ch < c; ch++) {
-        const a = row + l * c + ch;
-        const b = row + r * c + ch;
-        const t = data[a];
-        data[a] = data[b];
-        data[b] = t;
+        const t = data[l + ch];
+        data[l + ch] = data[r + ch];
+        data[r + ch] = t;
       }
     }
   }
@@ -256,7 +263,7 @@ function flipRows(data: Uint8Array | Int32Array, width: number, height: number, 
  * @param method `bicubic` (8-bit only) or `nearest`.
  * @returns The transformed map.
  */
-export function applyPlan<T extends Uint8Array | Int32Array>(
+export function applyPlan<T extends Uint8Array | Uint16Array | Int32Array>(
   image: Plane<T>,
   plan: TransformPlan,
   method: "bicubic" | "nearest",
@@ -268,7 +275,7 @@ export function applyPlan<T extends Uint8Array | Int32Array>(
     if (method === "bicubic") {
       if (!(image.data instanceof Uint8Array)) {
         throw new TypeError(
-          "Cannot resize with bicubic as the image must be 8-bit: current value is Int32Array",
+          `Cannot resize with bicubic as the image must be 8-bit: current value is ${image.data.constructor.name}`,
         );
       }
       out = resizeBicubic(image as Plane<Uint8Array>, options) as Plane<T>;
