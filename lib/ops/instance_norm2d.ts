@@ -9,23 +9,30 @@ import { runtime } from "../gpu/kernel.ts";
 import { record } from "../tensor/autograd.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import src from "./instance_norm2d.wgsl" with { type: "text" };
-import { expect4d, expectFloat, f32bits, kernels, launch } from "./util.ts";
+import { expect4d, expectFloat, f32bits, kernels } from "./util.ts";
 
 const K = kernels(
   "instance_norm2d",
   src,
   [
-    "stats_partial",
-    "stats_combine",
+    "chunk_stats",
     "normalize",
-    "grad_partial",
-    "grad_combine",
+    "grad_sums",
     "grad_apply",
   ] as const,
 );
 
-/** Elements of a plane one workgroup reduces (CHUNK in the WGSL). */
-const CHUNK = 4096;
+/**
+ * Splits a plane of `size` elements into chunks of 256·per, one workgroup each, returning
+ * [chunks, per]. GPUs get up to 16 chunks of at least 16 elements a thread, to fill their many
+ * cores; CPU adapters (lavapipe) up to 4 chunks of at least 64, as each workgroup's barriers
+ * cost them microseconds.
+ */
+function chunking(size: number, cpu: boolean): [number, number] {
+  const [maxChunks, minPer] = cpu ? [4, 64] : [16, 16];
+  const per = Math.max(minPer, Math.ceil(size / (256 * maxChunks)));
+  return [Math.ceil(size / (256 * per)), per];
+}
 
 /** Options of {@linkcode instanceNorm2d}. */
 export interface InstanceNorm2dOptions {
@@ -36,7 +43,7 @@ export interface InstanceNorm2dOptions {
 /**
  * Normalizes each plane of x (N, C, H, W) to (x - mean) / sqrt(var + eps), with the biased
  * variance, as PyTorch's `InstanceNorm2d` without affine parameters. The statistics are
- * computed stably (shifted Welford sums merged pairwise), so a large common offset costs no
+ * computed stably (shifted sums per thread merged with Chan's formula), so a large common offset costs no
  * precision.
  *
  * @example
@@ -60,32 +67,24 @@ export function instanceNorm2d(x: Tensor, options: InstanceNorm2dOptions = {}): 
   }
   const rt = runtime();
   const planes = n * c;
-  const chunks = Math.ceil((h * w) / CHUNK);
-  const params = [planes, h * w, chunks, f32bits(eps), x.size];
-  const perPlane = rt.grid(Math.ceil(planes / 64));
-  const perChunk = rt.grid(planes * chunks);
+  const [chunks, per] = chunking(h * w, rt.gpu.isFallback);
+  const params = [planes, h * w, chunks, per, f32bits(eps)];
+  const grid = rt.grid(planes * chunks);
 
   const part = Tensor.empty([planes, chunks, 2]);
   const stats = Tensor.empty([planes, 3]);
   const y = Tensor.empty(x.shape);
-  rt.dispatch(K.stats_partial, [x.buffer, part.buffer], params, perChunk);
-  rt.dispatch(K.stats_combine, [x.buffer, part.buffer, stats.buffer], params, perPlane);
-  launch(K.normalize, [x.buffer, stats.buffer, y.buffer], params, x.size);
+  rt.dispatch(K.chunk_stats, [x.buffer, part.buffer], params, grid);
+  rt.dispatch(K.normalize, [x.buffer, part.buffer, y.buffer, stats.buffer], params, grid);
   part.dispose();
 
   record(y, "instance_norm2d", [x], [y, stats], (dy, [ys, st]) => {
     const gpart = Tensor.empty([planes, chunks, 2]);
-    const means = Tensor.empty([planes, 2]);
     const dx = Tensor.empty(x.shape);
-    rt.dispatch(K.grad_partial, [ys.buffer, dy.buffer, gpart.buffer], params, perChunk);
-    rt.dispatch(K.grad_combine, [gpart.buffer, means.buffer], params, perPlane);
-    launch(
-      K.grad_apply,
-      [ys.buffer, dy.buffer, st.buffer, means.buffer, dx.buffer],
-      params,
-      x.size,
-    );
-    gpart.dispose(), means.dispose();
+    const buffers = [ys.buffer, dy.buffer, gpart.buffer, st.buffer, dx.buffer];
+    rt.dispatch(K.grad_sums, buffers.slice(0, 3), params, grid);
+    rt.dispatch(K.grad_apply, buffers, params, grid);
+    gpart.dispose();
     return [dx];
   });
   stats.dispose();

@@ -1,54 +1,47 @@
 // Instance norm without affine parameters, per plane q = n * C + c of S = H * W elements:
-//   forward:  y = (x - mean) / sqrt(var + eps), var the biased variance (PyTorch's).
-//   backward: dx = rstd * (dy - mean(dy) - y * mean(dy * y)), rstd = 1 / sqrt(var + eps), with
-//             the means taken over the plane; y is the saved output (x normalized).
-// Statistics are numerically stable: values are shifted by the plane's first element (so a large
-// common offset cancels exactly), accumulated per thread with Welford's update and merged with
-// Chan's formula for (count, mean, M2); never E[x^2] - E[x]^2.
-// Reductions run in two levels. A workgroup of 256 threads reduces one chunk of CHUNK = 4096
-// elements of a plane (16 per thread, strided so that loads coalesce) with two barriers: 16
-// threads merge 16 partials each, then one thread merges those 16. One thread per plane then
-// merges the plane's chunks in order, so results do not depend on scheduling.
-//   stats_partial:  x -> part          (planes * chunks workgroups on a 2D grid)
-//   stats_combine:  x, part -> stats   (one thread per plane, 64-thread workgroups)
-//   normalize:      x, stats -> y      (one thread per element)
-//   grad_partial:   y, dy -> gpart     (planes * chunks workgroups)
-//   grad_combine:   gpart -> means     (one thread per plane)
-//   grad_apply:     y, dy, stats, means -> dx   (one thread per element)
-// Element grids are 2D: i = (wid.y * nwg.x + wid.x) * 256 + lid.
-
-const PER = 16u;
-const CHUNK = 4096u;  // 256 * PER
+//   forward:  y = (x - mean) * rstd, rstd = 1 / sqrt(var + eps), var the biased variance.
+//   backward: dx = rstd * (dy - mean(dy) - y * mean(dy * y)), the means taken over the plane
+//             and y the saved output (x normalized).
+// The statistics are numerically stable, never E[x^2] - E[x]^2: values are taken relative to
+// the plane's first element (a large common offset cancels exactly); each thread sums its values
+// relative to its own first one (the shifted-data algorithm, whose error stays small because the
+// shift is one of the values) into (count, mean, M2), and these merge with Chan's formula.
+// A plane splits into `chunks` chunks of 256 * per elements; one workgroup of 256 threads
+// handles one chunk, each thread every 256th element from its own (loads coalesce). Two
+// dispatches a pass, barriers only in the reductions:
+//   chunk_stats: x -> part             per chunk (mean - shift, M2): 16 threads merge 16
+//                                      threads' triples each, then one thread merges those 16.
+//   normalize:   x, part -> y, stats   every thread merges its plane's chunks (few) in order;
+//                                      one saves (shift, mean - shift, rstd) for the backward.
+//   grad_sums:   y, dy -> gpart        per chunk (sum dy, sum dy * y), reduced the same way.
+//   grad_apply:  y, dy, stats, gpart -> dx
+// Every merge and sum runs in a fixed order, so results do not depend on scheduling.
+// Workgroups form a 2D grid: w = wid.y * nwg.x + wid.x = q * chunks + chunk.
 
 struct Params {
   planes: u32,  // N * C
   size: u32,  // S = H * W
-  chunks: u32,  // ceil(S / CHUNK)
+  chunks: u32,  // chunks per plane
+  per: u32,  // elements per thread per chunk
   eps: f32,
-  n: u32,  // planes * S
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-// Forward bindings.
 @group(0) @binding(1) var<storage, read> x: array<f32>;  // (N, C, H, W)
-// part: per chunk, the mean minus the plane's shift and M2 (its count follows from S).
+// part: per chunk, its mean minus the plane's shift and its M2 (its count follows from S).
 @group(0) @binding(2) var<storage, read_write> part: array<f32>;  // (planes, chunks, 2)
 @group(0) @binding(2) var<storage, read> part_in: array<f32>;  // (planes, chunks, 2)
-// stats: per plane, the shift (its first element), the mean minus the shift, rstd.
-@group(0) @binding(3) var<storage, read_write> stats: array<f32>;  // (planes, 3)
-@group(0) @binding(2) var<storage, read> stats_in: array<f32>;  // (planes, 3)
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;  // (N, C, H, W)
+// stats: per plane, the shift (its first element), the mean minus the shift, and rstd.
+@group(0) @binding(4) var<storage, read_write> stats: array<f32>;  // (planes, 3)
 
-// Backward bindings.
 @group(0) @binding(1) var<storage, read> y_in: array<f32>;  // (N, C, H, W)
 @group(0) @binding(2) var<storage, read> dy: array<f32>;  // (N, C, H, W)
-// gpart: per chunk, the sums of dy and dy * y; means: per plane, their means.
+// gpart: per chunk, the sums of dy and of dy * y.
 @group(0) @binding(3) var<storage, read_write> gpart: array<f32>;  // (planes, chunks, 2)
-@group(0) @binding(1) var<storage, read> gpart_in: array<f32>;  // (planes, chunks, 2)
-@group(0) @binding(2) var<storage, read_write> means: array<f32>;  // (planes, 2)
-@group(0) @binding(3) var<storage, read> grad_stats: array<f32>;  // (planes, 3)
-@group(0) @binding(4) var<storage, read> means_in: array<f32>;  // (planes, 2)
+@group(0) @binding(3) var<storage, read> gpart_in: array<f32>;  // (planes, chunks, 2)
+@group(0) @binding(4) var<storage, read> stats_in: array<f32>;  // (planes, 3)
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;  // (N, C, H, W)
 
 var<workgroup> moments: array<vec3f, 256>;  // (count, mean, M2) per thread
@@ -64,28 +57,31 @@ fn merge(a: vec3f, b: vec3f) -> vec3f {
   return vec3f(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
 }
 
-fn chunk_count(k: u32) -> f32 {
-  return f32(min(CHUNK, p.size - k * CHUNK));
+fn workgroup_index(wid: vec3u, nwg: vec3u) -> u32 {
+  return wid.y * nwg.x + wid.x;
 }
 
 @compute @workgroup_size(256)
-fn stats_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                 @builtin(local_invocation_index) lid: u32) {
-  let w = wid.y * nwg.x + wid.x;  // plane * chunks + chunk
+fn chunk_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+               @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wid, nwg);
   if (w >= p.planes * p.chunks) { return; }
   let base = (w / p.chunks) * p.size;
-  let start = (w % p.chunks) * CHUNK;
+  let chunk = 256u * p.per;
+  let start = base + (w % p.chunks) * chunk + lid;
+  let end = base + min(p.size, (w % p.chunks + 1u) * chunk);
   let shift = x[base];
   var m = vec3f(0.0);
-  for (var j = 0u; j < PER; j++) {
-    let k = start + j * 256u + lid;
-    if (k < p.size) {
-      let v = x[base + k] - shift;
+  if (start < end) {
+    let k = x[start] - shift;  // this thread's own shift
+    var s = vec2f(0.0);
+    for (var i = start; i < end; i += 256u) {
+      let d = (x[i] - shift) - k;
+      s += vec2f(d, d * d);
       m.x += 1.0;
-      let d = v - m.y;
-      m.y += d / m.x;
-      m.z += d * (v - m.y);
     }
+    m.y = k + s.x / m.x;
+    m.z = max(s.y - s.x * s.x / m.x, 0.0);
   }
   moments[lid] = m;
   workgroupBarrier();
@@ -103,44 +99,45 @@ fn stats_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   }
 }
 
-@compute @workgroup_size(64)
-fn stats_combine(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                 @builtin(local_invocation_index) lid: u32) {
-  let q = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (q >= p.planes) { return; }
-  var t = vec3f(0.0);
-  for (var k = 0u; k < p.chunks; k++) {
-    let at = 2u * (q * p.chunks + k);
-    t = merge(t, vec3f(chunk_count(k), part_in[at], part_in[at + 1u]));
-  }
-  stats[3u * q] = x[q * p.size];
-  stats[3u * q + 1u] = t.y;
-  stats[3u * q + 2u] = inverseSqrt(t.z / f32(p.size) + p.eps);
-}
-
 @compute @workgroup_size(256)
 fn normalize(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
              @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (i >= p.n) { return; }
-  let q = 3u * (i / p.size);
-  y[i] = ((x[i] - stats_in[q]) - stats_in[q + 1u]) * stats_in[q + 2u];
+  let w = workgroup_index(wid, nwg);
+  if (w >= p.planes * p.chunks) { return; }
+  let q = w / p.chunks;
+  let base = q * p.size;
+  let chunk = 256u * p.per;
+  var t = vec3f(0.0);
+  for (var k = 0u; k < p.chunks; k++) {
+    let at = 2u * (q * p.chunks + k);
+    let count = min(chunk, p.size - min(p.size, k * chunk));
+    t = merge(t, vec3f(f32(count), part_in[at], part_in[at + 1u]));
+  }
+  let shift = x[base];
+  let rstd = inverseSqrt(t.z / f32(p.size) + p.eps);
+  if (w % p.chunks == 0u && lid == 0u) {
+    stats[3u * q] = shift;
+    stats[3u * q + 1u] = t.y;
+    stats[3u * q + 2u] = rstd;
+  }
+  let end = base + min(p.size, (w % p.chunks + 1u) * chunk);
+  for (var i = base + (w % p.chunks) * chunk + lid; i < end; i += 256u) {
+    y[i] = ((x[i] - shift) - t.y) * rstd;
+  }
 }
 
 @compute @workgroup_size(256)
-fn grad_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                @builtin(local_invocation_index) lid: u32) {
-  let w = wid.y * nwg.x + wid.x;
+fn grad_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+             @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wid, nwg);
   if (w >= p.planes * p.chunks) { return; }
   let base = (w / p.chunks) * p.size;
-  let start = (w % p.chunks) * CHUNK;
+  let chunk = 256u * p.per;
+  let end = base + min(p.size, (w % p.chunks + 1u) * chunk);
   var s = vec2f(0.0);
-  for (var j = 0u; j < PER; j++) {
-    let k = start + j * 256u + lid;
-    if (k < p.size) {
-      let g = dy[base + k];
-      s += vec2f(g, g * y_in[base + k]);
-    }
+  for (var i = base + (w % p.chunks) * chunk + lid; i < end; i += 256u) {
+    let g = dy[i];
+    s += vec2f(g, g * y_in[i]);
   }
   sums[lid] = s;
   workgroupBarrier();
@@ -158,26 +155,23 @@ fn grad_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   }
 }
 
-@compute @workgroup_size(64)
-fn grad_combine(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                @builtin(local_invocation_index) lid: u32) {
-  let q = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (q >= p.planes) { return; }
+@compute @workgroup_size(256)
+fn grad_apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+              @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wid, nwg);
+  if (w >= p.planes * p.chunks) { return; }
+  let q = w / p.chunks;
+  let base = q * p.size;
+  let chunk = 256u * p.per;
   var t = vec2f(0.0);
   for (var k = 0u; k < p.chunks; k++) {
     let at = 2u * (q * p.chunks + k);
     t += vec2f(gpart_in[at], gpart_in[at + 1u]);
   }
-  means[2u * q] = t.x / f32(p.size);
-  means[2u * q + 1u] = t.y / f32(p.size);
-}
-
-@compute @workgroup_size(256)
-fn grad_apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-              @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (i >= p.n) { return; }
-  let q = i / p.size;
-  let m = vec2f(means_in[2u * q], means_in[2u * q + 1u]);
-  dx[i] = grad_stats[3u * q + 2u] * (dy[i] - m.x - y_in[i] * m.y);
+  let m = t / f32(p.size);  // (mean dy, mean dy * y)
+  let rstd = stats_in[3u * q + 2u];
+  let end = base + min(p.size, (w % p.chunks + 1u) * chunk);
+  for (var i = base + (w % p.chunks) * chunk + lid; i < end; i += 256u) {
+    dx[i] = rstd * (dy[i] - m.x - y_in[i] * m.y);
+  }
 }
