@@ -172,9 +172,9 @@ export function resizeBicubic(image: Plane<Uint8Array>, options: ResizeOptions):
           let p = src + bounds[2 * x] * 3;
           for (let k = 0; k < n; k++, p += 3) {
             const tap = taps[t + k];
-            r += data[p] * tap;
-            g += data[p + 1] * tap;
-            b += data[p + 2] * tap;
+            r = (r + data[p] * tap) | 0;
+            g = (g + data[p + 1] * tap) | 0;
+            b = (b + data[p + 2] * tap) | 0;
           }
           const o = dst + x * 3;
           mid[o] = clip8(r);
