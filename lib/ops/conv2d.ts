@@ -37,19 +37,20 @@ interface Tile {
   mb: number;
   nb: number;
   cb: number;
+  cq: number;
   kwv: number;
   s: number;
 }
 
-const BASE: Tile = { mb: 2, nb: 4, cb: 2, kwv: 1, s: 1 };
+const BASE: Tile = { mb: 2, nb: 4, cb: 2, cq: 2, kwv: 1, s: 1 };
 const variants = new Map<string, string>();
 
 function kernel(entry: string, tile: Tile = BASE): Kernel {
-  const key = `${tile.mb},${tile.nb},${tile.cb},${tile.kwv},${tile.s}`;
+  const key = `${tile.mb},${tile.nb},${tile.cb},${tile.cq},${tile.kwv},${tile.s}`;
   let code = variants.get(key);
   if (!code) {
     code = `const MB = ${tile.mb}u;\nconst NB = ${tile.nb}u;\nconst CB = ${tile.cb}u;\n` +
-      `const KWV = ${tile.kwv}u;\nconst S = ${tile.s}u;\nconst WG = ${WG}u;\n\n${src}`;
+      `const CQ = ${tile.cq}u;\nconst KWV = ${tile.kwv}u;\nconst S = ${tile.s}u;\nconst WG = ${WG}u;\n\n${src}`;
     variants.set(key, code);
   }
   return { name: `conv2d.${entry}`, code, entry };
@@ -304,8 +305,10 @@ export function convWeightGrad(
   const dw = Tensor.empty([cout, cin, kh, kw]);
   if (dw.size === 0) return dw;
   const rt = runtime();
-  const tile: Tile = { ...BASE, cb: cout > 4 ? 2 : 1, kwv: kw > 4 ? 2 : 1, s: g.stride };
-  const ciTiles = Math.ceil(cin / 4);
+  const kwv = kw > 4 ? 2 : 1;
+  const cq = kwv === 1 && cin > 4 ? 2 : 1;
+  const tile: Tile = { ...BASE, cb: cout > 4 ? 2 : 1, cq, kwv, s: g.stride };
+  const ciTiles = Math.ceil(cin / (4 * cq));
   const tiles = Math.ceil(cout / (4 * tile.cb)) * ciTiles * kh;
   const rows = n * ho;
   if (rows === 0 || wo === 0) return zeroFill(dw);

@@ -6,6 +6,7 @@
 //   MB  output-channel vec4s per thread in `correlate` (TM = 4·MB output channels)
 //   NB  pixel vec4s per thread in `correlate` (TN = 4·NB consecutive output columns)
 //   CB  output-channel vec4s per thread in `weight_grad`
+//   CQ  input-channel vec4s per thread in `weight_grad` (1 when KWV = 2)
 //   KWV tap vec4s per thread in `weight_grad` (up to 4·KWV kernel columns per dispatch)
 //   S   the input stride of `correlate` and `weight_grad`
 //   WG  threads per workgroup
@@ -173,39 +174,100 @@ fn gx_at(base: i32, col: i32, ok: bool) -> f32 {
   return select(0.0, gx[u32(max(base + col, 0))], ok && u32(col) < g.w);
 }
 
-// dy of 4 output channels (4 planes apart) at one position, 0 past Cout.
-fn gdy_vec(i: u32, plane: u32, co: u32) -> vec4f {
-  let last = arrayLength(&gdy) - 1u;
-  return vec4f(select(0.0, gdy[min(i, last)], co < g.cout),
-               select(0.0, gdy[min(i + plane, last)], co + 1u < g.cout),
-               select(0.0, gdy[min(i + 2u * plane, last)], co + 2u < g.cout),
-               select(0.0, gdy[min(i + 3u * plane, last)], co + 3u < g.cout));
-}
-
 // The input row at columns col..col + 3.
 fn gx_vec(base: i32, col: i32, ok: bool) -> vec4f {
   return vec4f(gx_at(base, col, ok), gx_at(base, col + 1, ok),
                gx_at(base, col + 2, ok), gx_at(base, col + 3, ok));
 }
 
-// Moves a window of 4·KWV taps (lo, then hi) S places on; v holds the S new values.
-fn shift_lo(lo: vec4f, hi: vec4f, v: vec2f) -> vec4f {
+// dy of 4 output channels (planes apart) at one position. Channels past Cout read whatever is
+// there (or 0 past the buffer): their sums are never stored.
+fn gdy_vec(i: u32, plane: u32) -> vec4f {
+  return vec4f(gdy[i], gdy[i + plane], gdy[i + 2u * plane], gdy[i + 3u * plane]);
+}
+
+// The windows of 4 input channels (the columns of a matrix): 4·KWV taps each, at consecutive
+// input columns. `shifted` moves one on by S columns; v holds the S columns that enter.
+struct Window {
+  lo: mat4x4f,  // taps kx0..kx0 + 3
+  hi: mat4x4f,  // taps kx0 + 4..kx0 + 7, if KWV = 2
+}
+
+fn load_window(b: vec4i, col: i32, ok: vec4<bool>) -> Window {
+  var win: Window;
+  win.lo = mat4x4f(gx_vec(b.x, col, ok.x), gx_vec(b.y, col, ok.y),
+                   gx_vec(b.z, col, ok.z), gx_vec(b.w, col, ok.w));
+  if (KWV > 1u) {
+    win.hi = mat4x4f(gx_vec(b.x, col + 4, ok.x), gx_vec(b.y, col + 4, ok.y),
+                     gx_vec(b.z, col + 4, ok.z), gx_vec(b.w, col + 4, ok.w));
+  }
+  return win;
+}
+
+fn shift(lo: vec4f, hi: vec4f, v: vec2f) -> vec4f {
   if (S == 1u) { return vec4f(lo.yzw, select(hi.x, v.x, KWV == 1u)); }
   return vec4f(lo.zw, select(hi.xy, v, KWV == 1u));
 }
-fn shift_hi(hi: vec4f, v: vec2f) -> vec4f {
-  if (S == 1u) { return vec4f(hi.yzw, v.x); }
-  return vec4f(hi.zw, v);
+
+fn shifted(win: Window, b: vec4i, col: i32, ok: vec4<bool>) -> Window {
+  // The window starts at col; the columns that enter are col + 4·KWV (and the next for S = 2).
+  let c = col + i32(4u * KWV);
+  let v0 = vec2f(gx_at(b.x, c, ok.x), select(0.0, gx_at(b.x, c + 1, ok.x), S == 2u));
+  let v1 = vec2f(gx_at(b.y, c, ok.y), select(0.0, gx_at(b.y, c + 1, ok.y), S == 2u));
+  let v2 = vec2f(gx_at(b.z, c, ok.z), select(0.0, gx_at(b.z, c + 1, ok.z), S == 2u));
+  let v3 = vec2f(gx_at(b.w, c, ok.w), select(0.0, gx_at(b.w, c + 1, ok.w), S == 2u));
+  var out: Window;
+  out.lo = mat4x4f(shift(win.lo[0], win.hi[0], v0), shift(win.lo[1], win.hi[1], v1),
+                   shift(win.lo[2], win.hi[2], v2), shift(win.lo[3], win.hi[3], v3));
+  if (KWV > 1u) {
+    out.hi = mat4x4f(shift(win.hi[0], vec4f(v0, 0.0, 0.0), v0), shift(win.hi[1], vec4f(v1, 0.0, 0.0), v1),
+                     shift(win.hi[2], vec4f(v2, 0.0, 0.0), v2), shift(win.hi[3], vec4f(v3, 0.0, 0.0), v3));
+  }
+  return out;
 }
 
-// Writes the taps of one (co, ci) pair of the partial gradient.
-fn store_taps(i: u32, co: u32, ci: u32, ky: u32, lo: vec4f, hi: vec4f) {
-  if (co >= g.cout || ci >= g.cin) { return; }
-  let row = ((i * g.cout + co) * g.cin + ci) * g.kh + ky;
-  for (var k = 0u; k < 4u * KWV; k++) {
-    let kx = g.kx0 + k;
-    if (kx >= g.kw) { return; }
-    part[row * g.kw + kx] = select(hi[k % 4u], lo[k % 4u], k < 4u);
+// acc[at + c] += x · d[c] for the 4·CB output channels c.
+fn accumulate(acc: ptr<function, array<mat4x4f, 16>>, at: u32, x: mat4x4f, d0: vec4f,
+              d1: vec4f) {
+  (*acc)[at] += x * d0.x;
+  (*acc)[at + 1u] += x * d0.y;
+  (*acc)[at + 2u] += x * d0.z;
+  (*acc)[at + 3u] += x * d0.w;
+  if (CB > 1u) {
+    (*acc)[at + 4u] += x * d1.x;
+    (*acc)[at + 5u] += x * d1.y;
+    (*acc)[at + 6u] += x * d1.z;
+    (*acc)[at + 7u] += x * d1.w;
+  }
+}
+
+// Writes taps kx0.. of the (co, ci) pairs of one accumulator (column c is input channel ci + c).
+fn store_taps(split: u32, co: u32, ci: u32, ky: u32, lo: mat4x4f, hi: mat4x4f) {
+  if (co >= g.cout) { return; }
+  for (var c = 0u; c < 4u; c++) {
+    if (ci + c >= g.cin) { return; }
+    let row = ((split * g.cout + co) * g.cin + ci + c) * g.kh + ky;
+    for (var k = 0u; k < 4u * KWV; k++) {
+      let kx = g.kx0 + k;
+      if (kx >= g.kw) { break; }
+      part[row * g.kw + kx] = select(hi[c][k % 4u], lo[c][k % 4u], k < 4u);
+    }
+  }
+}
+
+// Stores acc[at + c] (and hi) for the 4·CB output channels c (constant indices, so that the
+// accumulators stay in registers).
+fn store_quad(split: u32, co0: u32, ci: u32, ky: u32, acc: ptr<function, array<mat4x4f, 16>>,
+              hi: ptr<function, array<mat4x4f, 16>>, at: u32) {
+  store_taps(split, co0, ci, ky, (*acc)[at], (*hi)[at]);
+  store_taps(split, co0 + 1u, ci, ky, (*acc)[at + 1u], (*hi)[at + 1u]);
+  store_taps(split, co0 + 2u, ci, ky, (*acc)[at + 2u], (*hi)[at + 2u]);
+  store_taps(split, co0 + 3u, ci, ky, (*acc)[at + 3u], (*hi)[at + 3u]);
+  if (CB > 1u) {
+    store_taps(split, co0 + 4u, ci, ky, (*acc)[at + 4u], (*hi)[at + 4u]);
+    store_taps(split, co0 + 5u, ci, ky, (*acc)[at + 5u], (*hi)[at + 5u]);
+    store_taps(split, co0 + 6u, ci, ky, (*acc)[at + 6u], (*hi)[at + 6u]);
+    store_taps(split, co0 + 7u, ci, ky, (*acc)[at + 7u], (*hi)[at + 7u]);
   }
 }
 
@@ -214,7 +276,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
                @builtin(local_invocation_index) lid: u32) {
   let t = (wid.y * nwg.x + wid.x) * WG + lid;
   let live = t < g.tiles;
-  let ci0 = (t % g.ci_tiles) * 4u;
+  let ci0 = (t % g.ci_tiles) * 4u * CQ;
   let rest = t / g.ci_tiles;
   let ky = rest % g.kh;
   let co0 = (rest / g.kh) * 4u * CB;
@@ -222,78 +284,42 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let r1 = min(r0 + g.rows_per_split, g.rows);
   let plane = g.ho * g.wo;
   let xplane = i32(g.h * g.w);
-  // l[c][ci]: taps kx0..kx0+3 of output channel co0 + c and input channel ci0 + ci; h: the next 4.
-  var l0 = mat4x4f(); var l1 = mat4x4f(); var l2 = mat4x4f(); var l3 = mat4x4f();
-  var l4 = mat4x4f(); var l5 = mat4x4f(); var l6 = mat4x4f(); var l7 = mat4x4f();
-  var h0 = mat4x4f(); var h1 = mat4x4f(); var h2 = mat4x4f(); var h3 = mat4x4f();
-  var h4 = mat4x4f(); var h5 = mat4x4f(); var h6 = mat4x4f(); var h7 = mat4x4f();
+  let quad = vec4i(0, 1, 2, 3) * xplane;
+  let cis = vec4u(ci0) + vec4u(0u, 1u, 2u, 3u);
+  // acc[8q + c]: output channel co0 + c, input channels ci0 + 4q.. (columns), taps kx0.. (rows);
+  // hi: taps kx0 + 4.. when KWV = 2 (then CQ = 1).
+  var acc: array<mat4x4f, 16>;
+  var hi: array<mat4x4f, 16>;
   for (var r = r0; r < r1; r++) {
     let n = r / g.ho;
     let oy = r % g.ho;
     let iy = i32(oy * S + ky) - g.pad;
     let row_ok = live && u32(iy) < g.h;
-    let b0 = (i32((n * g.cin + ci0) * g.h) + iy) * i32(g.w);
-    let b1 = b0 + xplane;
-    let b2 = b1 + xplane;
-    let b3 = b2 + xplane;
-    let ok0 = row_ok && ci0 < g.cin;
-    let ok1 = row_ok && ci0 + 1u < g.cin;
-    let ok2 = row_ok && ci0 + 2u < g.cin;
-    let ok3 = row_ok && ci0 + 3u < g.cin;
-    // xl[ci]: input channel ci0 + ci at columns col.. col + 3 (taps kx0..), xh[ci]: the next 4.
+    let ba = vec4i((i32((n * g.cin + ci0) * g.h) + iy) * i32(g.w)) + quad;
+    let bb = ba + 4 * xplane;
+    let oka = vec4<bool>(row_ok) & (cis < vec4u(g.cin));
+    let okb = vec4<bool>(row_ok) & (cis + 4u < vec4u(g.cin));
     var col = i32(g.kx0) - g.pad;
-    var xl = mat4x4f(gx_vec(b0, col, ok0), gx_vec(b1, col, ok1),
-                     gx_vec(b2, col, ok2), gx_vec(b3, col, ok3));
-    var xh = mat4x4f();
-    if (KWV > 1u) {
-      xh = mat4x4f(gx_vec(b0, col + 4, ok0), gx_vec(b1, col + 4, ok1),
-                   gx_vec(b2, col + 4, ok2), gx_vec(b3, col + 4, ok3));
-    }
+    var wa = load_window(ba, col, oka);
+    var wb = Window();
+    if (CQ > 1u) { wb = load_window(bb, col, okb); }
     var di = ((n * g.cout + co0) * g.ho + oy) * g.wo;
     for (var ox = 0u; ox < g.wo; ox++) {
-      let d0 = gdy_vec(di, plane, co0);
-      l0 += xl * d0.x; l1 += xl * d0.y; l2 += xl * d0.z; l3 += xl * d0.w;
+      let d0 = gdy_vec(di, plane);
       var d1 = vec4f();
-      if (CB > 1u) {
-        d1 = gdy_vec(di + 4u * plane, plane, co0 + 4u);
-        l4 += xl * d1.x; l5 += xl * d1.y; l6 += xl * d1.z; l7 += xl * d1.w;
-      }
-      if (KWV > 1u) {
-        h0 += xh * d0.x; h1 += xh * d0.y; h2 += xh * d0.z; h3 += xh * d0.w;
-        if (CB > 1u) {
-          h4 += xh * d1.x; h5 += xh * d1.y; h6 += xh * d1.z; h7 += xh * d1.w;
-        }
-      }
+      if (CB > 1u) { d1 = gdy_vec(di + 4u * plane, plane); }
+      accumulate(&acc, 0u, wa.lo, d0, d1);
+      if (CQ > 1u) { accumulate(&acc, 8u, wb.lo, d0, d1); }
+      if (KWV > 1u) { accumulate(&hi, 0u, wa.hi, d0, d1); }
       di += 1u;
+      wa = shifted(wa, ba, col, oka);
+      if (CQ > 1u) { wb = shifted(wb, bb, col, okb); }
       col += i32(S);
-      // The S columns that enter the window.
-      let nc = col + i32(4u * KWV - S);
-      let v0 = vec2f(gx_at(b0, nc, ok0), select(0.0, gx_at(b0, nc + 1, ok0), S == 2u));
-      let v1 = vec2f(gx_at(b1, nc, ok1), select(0.0, gx_at(b1, nc + 1, ok1), S == 2u));
-      let v2 = vec2f(gx_at(b2, nc, ok2), select(0.0, gx_at(b2, nc + 1, ok2), S == 2u));
-      let v3 = vec2f(gx_at(b3, nc, ok3), select(0.0, gx_at(b3, nc + 1, ok3), S == 2u));
-      xl = mat4x4f(shift_lo(xl[0], xh[0], v0), shift_lo(xl[1], xh[1], v1),
-                   shift_lo(xl[2], xh[2], v2), shift_lo(xl[3], xh[3], v3));
-      if (KWV > 1u) {
-        xh = mat4x4f(shift_hi(xh[0], v0), shift_hi(xh[1], v1),
-                     shift_hi(xh[2], v2), shift_hi(xh[3], v3));
-      }
     }
   }
   if (!live) { return; }
-  let i = wid.z;
-  for (var c = 0u; c < 4u; c++) {
-    store_taps(i, co0, ci0 + c, ky, l0[c], h0[c]);
-    store_taps(i, co0 + 1u, ci0 + c, ky, l1[c], h1[c]);
-    store_taps(i, co0 + 2u, ci0 + c, ky, l2[c], h2[c]);
-    store_taps(i, co0 + 3u, ci0 + c, ky, l3[c], h3[c]);
-    if (CB > 1u) {
-      store_taps(i, co0 + 4u, ci0 + c, ky, l4[c], h4[c]);
-      store_taps(i, co0 + 5u, ci0 + c, ky, l5[c], h5[c]);
-      store_taps(i, co0 + 6u, ci0 + c, ky, l6[c], h6[c]);
-      store_taps(i, co0 + 7u, ci0 + c, ky, l7[c], h7[c]);
-    }
-  }
+  store_quad(wid.z, co0, ci0, ky, &acc, &hi, 0u);
+  if (CQ > 1u) { store_quad(wid.z, co0, ci0 + 4u, ky, &acc, &hi, 8u); }
 }
 
 struct PackParams {
