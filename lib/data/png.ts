@@ -130,6 +130,26 @@ function readChunks(bytes: Uint8Array, name: string): { idat: Uint8Array; palett
   return { idat, palette };
 }
 
+/**
+ * Adds the row at `p` to the row at `o`, byte by byte modulo 256. Four bytes at a time
+ * (carries kept inside each byte) where the rows are 4-byte aligned.
+ */
+function addRow(out: Uint8Array, o: number, p: number, length: number) {
+  let i = 0;
+  if ((out.byteOffset + o) % 4 === 0 && (out.byteOffset + p) % 4 === 0) {
+    const words = length >> 2;
+    const a = new Uint32Array(out.buffer, out.byteOffset + o, words);
+    const b = new Uint32Array(out.buffer, out.byteOffset + p, words);
+    for (let k = 0; k < words; k++) {
+      const x = a[k];
+      const y = b[k];
+      a[k] = ((x & 0x7f7f7f7f) + (y & 0x7f7f7f7f)) ^ ((x ^ y) & 0x80808080);
+    }
+    i = words << 2;
+  }
+  for (; i < length; i++) out[o + i] = (out[o + i] + out[p + i]) & 255;
+}
+
 /** Reverses the PNG row filters, writing the rows contiguously into `out`. */
 function unfilter(
   raw: Uint8Array,
@@ -153,8 +173,8 @@ function unfilter(
         for (let i = bpp; i < stride; i++) out[o + i] = (raw[s + i] + out[o + i - bpp]) & 255;
         break;
       case 2:
-        if (y === 0) out.set(raw.subarray(s, s + stride), o);
-        else for (let i = 0; i < stride; i++) out[o + i] = (raw[s + i] + out[p + i]) & 255;
+        out.set(raw.subarray(s, s + stride), o);
+        if (y > 0) addRow(out, o, p, stride);
         break;
       case 3:
         for (let i = 0; i < stride; i++) {
@@ -237,7 +257,8 @@ export function decodePng(bytes: Uint8Array, options: PngDecodeOptions = {}): Ra
   const stride = Math.ceil((width * channels * depth) / 8);
   let raw: Uint8Array;
   try {
-    raw = inflateSync(idat);
+    // One output chunk of the expected size spares zlib assembling many small ones.
+    raw = inflateSync(idat, { chunkSize: Math.max(64, height * (stride + 1) + 1) });
   } catch (error) {
     fail(name, "the compressed data is damaged", String((error as Error).message));
   }
