@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { checkOp, gpu } from "../../tests/check.ts";
+import { backward } from "../tensor/autograd.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { type Padding2d, reflectionPad2d } from "./reflection_pad2d.ts";
 
@@ -65,4 +66,26 @@ Deno.test("reflectionPad2d refuses padding as large as the input, bad values and
   const ints = Tensor.from(new Int32Array(24), [1, 2, 3, 4]);
   assert.throws(() => reflectionPad2d(ints, 1), { name: "TypeError", message: /float32/ });
   for (const t of [x, flat, ints]) t.dispose();
+});
+
+Deno.test("reflectionPad2d runs on a 2D grid past 65535 workgroups of 256", async () => {
+  const rt = await gpu();
+  const [h, w] = [4096, 4097]; // 16.8 M elements
+  assert.ok(h * w > rt.gpu.limits.maxComputeWorkgroupsPerDimension * 256);
+  const x = Tensor.from(new Float32Array(h * w).map((_, i) => i % 1024), [1, 1, h, w]);
+  x.requiresGrad = true;
+  const y = reflectionPad2d(x, 1);
+  const values = await y.data();
+  const wo = w + 2;
+  const at = (i: number, j: number) => values[i * wo + j];
+  // The last row and column of y mirror the input's second-to-last row and column.
+  assert.equal(at(h + 1, w + 1), ((h - 2) * w + w - 2) % 1024);
+  assert.equal(at(h, 5), ((h - 1) * w + 4) % 1024);
+  const dy = Tensor.from(new Float32Array(y.size).fill(1), y.shape);
+  backward(y, dy);
+  const dx = await x.grad!.data();
+  // Each input element gets one gradient per copy of it in y: 1 at a corner, 4 next to it.
+  assert.deepEqual([dx[0], dx[w + 1], dx[h * w - 1], dx[(h - 2) * w + w - 2]], [1, 4, 1, 4]);
+  assert.equal(dx[(h >> 1) * w + 7], 1);
+  x.dispose(), y.dispose(), dy.dispose();
 });
