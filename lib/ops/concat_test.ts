@@ -80,10 +80,11 @@ Deno.test("slicing a concat back gives the parts and their gradients", async () 
   const y = concat([a, b]);
   const bb = slice(y, 2, 3);
   assert.deepEqual([...await bb.data()], [5, 6]);
-  backward(bb, Tensor.from([10, 20], [1, 1, 2, 1]));
+  const dy = Tensor.from([10, 20], [1, 1, 2, 1]);
+  backward(bb, dy);
   assert.deepEqual([...await a.grad!.data()], [0, 0, 0, 0]);
   assert.deepEqual([...await b.grad!.data()], [10, 20]);
-  for (const t of [a, b, y, bb]) t.dispose();
+  for (const t of [a, b, y, bb, dy]) t.dispose();
 });
 
 Deno.test("concat and slice refuse mismatched shapes, empty lists and bad ranges", async () => {
