@@ -24,7 +24,7 @@ export interface AvgPool2dOptions {
   padding?: Size2d;
   /** Whether padded positions count in the divisor (default true, as PyTorch). */
   countIncludePad?: boolean;
-  /** Whether the output size rounds up, letting the last window start past the end (default false). */
+  /** Whether the output size rounds up, so a last partial window counts (default false). */
   ceilMode?: boolean;
 }
 

@@ -43,8 +43,8 @@ export interface InstanceNorm2dOptions {
 /**
  * Normalizes each plane of x (N, C, H, W) to (x - mean) / sqrt(var + eps), with the biased
  * variance, as PyTorch's `InstanceNorm2d` without affine parameters. The statistics are
- * computed stably (shifted sums per thread merged with Chan's formula), so a large common offset costs no
- * precision.
+ * computed stably (shifted sums per thread merged with Chan's formula), so a large common
+ * offset costs no precision.
  *
  * @example
  * ```ts ignore
