@@ -12,6 +12,7 @@ import { checkRaster, type Raster } from "./raster.ts";
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The fields of a PNG header (IHDR) that decoding and checking need. */
 export interface PngHeader {
@@ -273,8 +274,14 @@ export function decodePng(bytes: Uint8Array, options: PngDecodeOptions = {}): Ra
 function finish(out: Uint8Array, header: PngHeader, palette?: Uint8Array): Raster {
   const { width, height, channels, depth } = header;
   if (depth === 16) {
-    const data = new Uint16Array(width * height * channels);
-    for (let i = 0, j = 0; i < data.length; i++, j += 2) data[i] = (out[j] << 8) | out[j + 1];
+    // PNG stores big-endian samples: swap the bytes of each one in place.
+    const data = new Uint16Array(out.buffer, out.byteOffset, width * height * channels);
+    if (LITTLE_ENDIAN) {
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i];
+        data[i] = (v >> 8) | ((v & 0xff) << 8);
+      }
+    }
     return { width, height, channels, data };
   }
   const data = depth === 8 ? out : unpackSubByte(out, header);
