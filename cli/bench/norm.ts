@@ -23,6 +23,7 @@ export async function benchNorm(): Promise<void> {
     shape: label,
     // Reads x twice (statistics, normalization) and writes y.
     bytes: size * 3 * 4,
+    iters: 10,
     run: () => void instanceNorm2d(x),
   });
   x.requiresGrad = true;
@@ -33,6 +34,7 @@ export async function benchNorm(): Promise<void> {
     shape: label,
     // Reads y and dy twice (sums, then dx) and writes dx.
     bytes: size * 5 * 4,
+    iters: 10,
     run: () => void node.backward(dy, node.saved),
   });
   clearTape();
