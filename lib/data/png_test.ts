@@ -1,4 +1,6 @@
 import { deepEqual, throws } from "node:assert/strict";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { deflateSync } from "node:zlib";
 // deno-lint-ignore no-import-prefix
 import { encode } from "npm:fast-png@8.0.0";
@@ -12,12 +14,10 @@ function like(Class: new (...args: never[]) => Error, text: string) {
   };
 }
 
-const golden = new URL(
-  `${
-    Deno.env.get("PIX2PIXHD_SHARED") ?? new URL("../../../shared", import.meta.url).pathname
-  }/golden/tiny/data/`,
-  "file:///",
+const shared = resolve(
+  Deno.env.get("PIX2PIXHD_SHARED") ?? fileURLToPath(new URL("../../../shared", import.meta.url)),
 );
+const golden = pathToFileURL(join(shared, "golden", "tiny", "data") + "/");
 const city = new URL("../../fixtures/data/city/", import.meta.url);
 
 /** Builds a PNG from raw scanlines (each with its filter byte). CRCs are not checked on read. */

@@ -1,13 +1,15 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { listDataset } from "./layout.ts";
 import { writeStreetDataset } from "./make.ts";
 import { decodePng, encodePng } from "./png.ts";
 import { resizeBicubic, resizeNearest } from "./resize.ts";
 import { loadSample } from "./sample.ts";
 
-const shared = Deno.env.get("PIX2PIXHD_SHARED") ??
-  new URL("../../../shared", import.meta.url).pathname;
+const shared = resolve(
+  Deno.env.get("PIX2PIXHD_SHARED") ?? fileURLToPath(new URL("../../../shared", import.meta.url)),
+);
 const tiny = join(shared, "golden", "tiny");
 const city = new URL("../../fixtures/data/city", import.meta.url).pathname;
 
