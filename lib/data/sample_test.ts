@@ -6,6 +6,7 @@ import { writeStreetDataset } from "./make.ts";
 import { decodePng, encodePng } from "./png.ts";
 import { resizeBicubic, resizeNearest } from "./resize.ts";
 import { loadSample } from "./sample.ts";
+import { RESIZE_OR_CROP } from "./transform.ts";
 
 const shared = resolve(
   Deno.env.get("PIX2PIXHD_SHARED") ?? fileURLToPath(new URL("../../../shared", import.meta.url)),
@@ -171,4 +172,23 @@ Deno.test("a corrupt PNG or mismatched sizes raise an error naming the file", as
     (e: unknown) => e instanceof Deno.errors.NotFound && e.message.includes(b.label),
   );
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("in every resize_or_crop mode the label and instance maps stay aligned", async () => {
+  const entries = await listDataset(city);
+  for (const resizeOrCrop of RESIZE_OR_CROP) {
+    for (const [i, entry] of entries.slice(0, 4).entries()) {
+      const s = await loadSample(entry, {
+        labelNc: 35,
+        transform: { resizeOrCrop, loadSize: 160, fineSize: 64, multiple: 32, flip: true },
+        seed: i,
+      });
+      equal(s.label.length, s.width * s.height);
+      equal(s.image!.length, 3 * s.width * s.height);
+      for (let p = 0; p < s.label.length; p++) {
+        const id = s.inst![p] >= 1000 ? Math.floor(s.inst![p] / 1000) : s.inst![p];
+        if (id !== s.label[p]) throw new RangeError(`${resizeOrCrop}: maps disagree at ${p}`);
+      }
+    }
+  }
 });
