@@ -46,6 +46,11 @@ export {
   tapeLength,
 } from "./lib/tensor/autograd.ts";
 export * from "./lib/ops/elementwise.ts";
+export * from "./lib/ops/reflection_pad2d.ts";
+export * from "./lib/ops/instance_norm2d.ts";
+export * from "./lib/ops/batch_norm2d.ts";
+export * from "./lib/ops/avg_pool2d.ts";
+export * from "./lib/ops/concat.ts";
 export * from "./lib/ops/reduce.ts";
 export * from "./lib/ops/label_maps.ts";
 export * from "./lib/ops/instance_pool.ts";

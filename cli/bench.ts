@@ -7,8 +7,10 @@
 
 import { initGpu } from "../lib/gpu/kernel.ts";
 import { benchAdam } from "./bench/adam.ts";
+import { benchNorm } from "./bench/norm.ts";
 
 const groups: Record<string, () => Promise<void>> = {
+  norm: benchNorm,
   adam: benchAdam,
 };
 
