@@ -36,21 +36,25 @@ const WG = 64;
 interface Tile {
   mb: number;
   nb: number;
+  khc: number;
+  kwc: number;
   cb: number;
   cq: number;
   kwv: number;
   s: number;
 }
 
-const BASE: Tile = { mb: 2, nb: 4, cb: 2, cq: 2, kwv: 1, s: 1 };
+const BASE: Tile = { mb: 2, nb: 4, khc: 0, kwc: 0, cb: 2, cq: 2, kwv: 1, s: 1 };
 const variants = new Map<string, string>();
 
 function kernel(entry: string, tile: Tile = BASE): Kernel {
-  const key = `${tile.mb},${tile.nb},${tile.cb},${tile.cq},${tile.kwv},${tile.s}`;
+  const key = Object.values(tile).join(",");
   let code = variants.get(key);
   if (!code) {
-    code = `const MB = ${tile.mb}u;\nconst NB = ${tile.nb}u;\nconst CB = ${tile.cb}u;\n` +
-      `const CQ = ${tile.cq}u;\nconst KWV = ${tile.kwv}u;\nconst S = ${tile.s}u;\nconst WG = ${WG}u;\n\n${src}`;
+    const consts = Object.entries({ ...tile, wg: WG }).map(([name, value]) =>
+      `const ${name.toUpperCase()} = ${value}u;\n`
+    );
+    code = `${consts.join("")}\n${src}`;
     variants.set(key, code);
   }
   return { name: `conv2d.${entry}`, code, entry };
@@ -114,9 +118,17 @@ interface Correlation {
   rx: number;
 }
 
-function correlateTile(cout: number, wo: number, stride: number): Tile {
-  const nb = Math.min(4, Math.max(1, Math.ceil(wo / 4)));
-  return { ...BASE, mb: cout > 4 ? 2 : 1, nb, s: stride };
+function correlateTile(c: Correlation): Tile {
+  const nb = Math.min(4, Math.max(1, Math.ceil(c.wo / 4)));
+  const known = (k: number) => (k <= 4 ? k : 0);
+  return {
+    ...BASE,
+    mb: c.cout > 4 ? 2 : 1,
+    nb,
+    khc: known(c.kh),
+    kwc: known(c.kw),
+    s: c.stride,
+  };
 }
 
 function coutPadded(cout: number): number {
@@ -127,7 +139,7 @@ function correlate(c: Correlation): void {
   const [n, cin, h, w] = c.x.shape;
   const [, , outH, outW] = c.y.shape;
   if (n === 0 || c.ho <= 0 || c.wo <= 0 || c.cout === 0) return;
-  const tile = correlateTile(c.cout, c.wo, c.stride);
+  const tile = correlateTile(c);
   const tn = 4 * tile.nb;
   const tm = 4 * tile.mb;
   const tilesX = Math.ceil(c.wo / tn);

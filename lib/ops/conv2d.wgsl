@@ -5,6 +5,8 @@
 // unrolled by the drivers; its size is set by the constants filled in above this file:
 //   MB  output-channel vec4s per thread in `correlate` (TM = 4·MB output channels)
 //   NB  pixel vec4s per thread in `correlate` (TN = 4·NB consecutive output columns)
+//   KHC, KWC  the kernel height and width of `correlate` when at most 4 (their taps are then
+//       straight-line code, which is faster than a loop), else 0
 //   CB  output-channel vec4s per thread in `weight_grad`
 //   CQ  input-channel vec4s per thread in `weight_grad` (1 when KWV = 2)
 //   KWV tap vec4s per thread in `weight_grad` (up to 4·KWV kernel columns per dispatch)
@@ -77,6 +79,35 @@ fn outer(acc: mat4x4f, w: vec4f, v: vec4f) -> mat4x4f {
                  fma(w, vec4f(v.z), acc[2]), fma(w, vec4f(v.w), acc[3]));
 }
 
+// The input row seen by one kernel tap kx: columns col0 + j·S + kx in e; with S = 2, o holds
+// those of tap kx + 1.
+struct Window {
+  e: mat4x4f,
+  o: mat4x4f,
+}
+
+// The window of the next tap, given the one column that enters it.
+fn advance(win: Window, v: f32) -> Window {
+  if (S == 1u) { return Window(slide(win.e, v), win.o); }
+  return Window(win.o, slide(win.e, v));
+}
+
+// One kernel tap: acc[4i + j] += wt[wi + i] ⊗ e[j] (output channels 4i.., columns 4j..).
+fn tap(acc: ptr<function, array<mat4x4f, 8>>, wi: u32, e: mat4x4f) {
+  let w0 = wt[wi];
+  (*acc)[0] = outer((*acc)[0], w0, e[0]);
+  if (NB > 1u) { (*acc)[1] = outer((*acc)[1], w0, e[1]); }
+  if (NB > 2u) { (*acc)[2] = outer((*acc)[2], w0, e[2]); }
+  if (NB > 3u) { (*acc)[3] = outer((*acc)[3], w0, e[3]); }
+  if (MB > 1u) {
+    let w1 = wt[wi + 1u];
+    (*acc)[4] = outer((*acc)[4], w1, e[0]);
+    if (NB > 1u) { (*acc)[5] = outer((*acc)[5], w1, e[1]); }
+    if (NB > 2u) { (*acc)[6] = outer((*acc)[6], w1, e[2]); }
+    if (NB > 3u) { (*acc)[7] = outer((*acc)[7], w1, e[3]); }
+  }
+}
+
 // Writes a 4 channel × 4 column block (acc[c][r] is channel co0 + r, column ox0 + c).
 fn store_block(acc: mat4x4f, n: u32, co0: u32, oyo: u32, ox0: u32) {
   for (var r = 0u; r < 4u; r++) {
@@ -92,6 +123,38 @@ fn store_block(acc: mat4x4f, n: u32, co0: u32, oyo: u32, ox0: u32) {
   }
 }
 
+// Kernel row ky of input channel ci: its KW taps, as straight-line code when KWC gives the width.
+fn kernel_row(acc: ptr<function, array<mat4x4f, 8>>, n: u32, oy: u32, ci: u32, ky: u32,
+              col0: i32, cv: u32, live: bool) {
+  let iy = i32(oy * S + ky) - p.py;
+  let row_ok = live && u32(iy) < p.h;
+  let base = (i32((n * p.cin + ci) * p.h) + iy) * i32(p.w);
+  var win = Window(x_window(base, col0, i32(S), row_ok), mat4x4f());
+  if (S == 2u) { win.o = x_window(base, col0 + 1, 2, row_ok); }
+  let wi = (ci * p.kh + ky) * p.kw * p.coutv + cv;
+  let next = col0 + i32(S * TN);  // the column that enters after tap kx is next + kx
+  if (KWC > 0u) {
+    tap(acc, wi, win.e);
+    if (KWC > 1u) {
+      win = advance(win, x_at(base, next, row_ok));
+      tap(acc, wi + p.coutv, win.e);
+    }
+    if (KWC > 2u) {
+      win = advance(win, x_at(base, next + 1, row_ok));
+      tap(acc, wi + 2u * p.coutv, win.e);
+    }
+    if (KWC > 3u) {
+      win = advance(win, x_at(base, next + 2, row_ok));
+      tap(acc, wi + 3u * p.coutv, win.e);
+    }
+  } else {
+    for (var kx = 0u; kx < p.kw; kx++) {
+      tap(acc, wi + kx * p.coutv, win.e);
+      win = advance(win, x_at(base, next + i32(kx), row_ok));
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
              @builtin(local_invocation_index) lid: u32) {
@@ -104,56 +167,29 @@ fn correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   let ox0 = tx * TN;
   let cv = wid.z * MB;  // first output channel vec4
   let col0 = i32(ox0 * S) - p.px;
-  // a[i][j]: channels 4(cv + i).., columns ox0 + 4j..
-  var a00 = mat4x4f(); var a01 = mat4x4f(); var a02 = mat4x4f(); var a03 = mat4x4f();
-  var a10 = mat4x4f(); var a11 = mat4x4f(); var a12 = mat4x4f(); var a13 = mat4x4f();
+  var acc: array<mat4x4f, 8>;
   for (var ci = 0u; ci < p.cin; ci++) {
-    for (var ky = 0u; ky < p.kh; ky++) {
-      let iy = i32(oy * S + ky) - p.py;
-      let row_ok = live && u32(iy) < p.h;
-      let base = (i32((n * p.cin + ci) * p.h) + iy) * i32(p.w);
-      // e holds the columns of tap kx: col0 + j·S + kx; with S = 2, o holds those of tap kx + 1.
-      var e = x_window(base, col0, i32(S), row_ok);
-      var o = mat4x4f();
-      if (S == 2u) { o = x_window(base, col0 + 1, 2, row_ok); }
-      var wi = (ci * p.kh + ky) * p.kw * p.coutv + cv;
-      for (var kx = 0u; kx < p.kw; kx++) {
-        let w0 = wt[wi];
-        a00 = outer(a00, w0, e[0]);
-        if (NB > 1u) { a01 = outer(a01, w0, e[1]); }
-        if (NB > 2u) { a02 = outer(a02, w0, e[2]); }
-        if (NB > 3u) { a03 = outer(a03, w0, e[3]); }
-        if (MB > 1u) {
-          let w1 = wt[wi + 1u];
-          a10 = outer(a10, w1, e[0]);
-          if (NB > 1u) { a11 = outer(a11, w1, e[1]); }
-          if (NB > 2u) { a12 = outer(a12, w1, e[2]); }
-          if (NB > 3u) { a13 = outer(a13, w1, e[3]); }
-        }
-        wi += p.coutv;
-        let v = x_at(base, col0 + i32(S * TN + kx), row_ok);
-        if (S == 1u) {
-          e = slide(e, v);
-        } else {
-          let next = slide(e, v);
-          e = o;
-          o = next;
-        }
-      }
+    if (KHC > 0u) {
+      kernel_row(&acc, n, oy, ci, 0u, col0, cv, live);
+      if (KHC > 1u) { kernel_row(&acc, n, oy, ci, 1u, col0, cv, live); }
+      if (KHC > 2u) { kernel_row(&acc, n, oy, ci, 2u, col0, cv, live); }
+      if (KHC > 3u) { kernel_row(&acc, n, oy, ci, 3u, col0, cv, live); }
+    } else {
+      for (var ky = 0u; ky < p.kh; ky++) { kernel_row(&acc, n, oy, ci, ky, col0, cv, live); }
     }
   }
   if (!live) { return; }
   let oyo = oy * p.os + p.ro;
   let co0 = cv * 4u;
-  store_block(a00, n, co0, oyo, ox0);
-  if (NB > 1u) { store_block(a01, n, co0, oyo, ox0 + 4u); }
-  if (NB > 2u) { store_block(a02, n, co0, oyo, ox0 + 8u); }
-  if (NB > 3u) { store_block(a03, n, co0, oyo, ox0 + 12u); }
+  store_block(acc[0], n, co0, oyo, ox0);
+  if (NB > 1u) { store_block(acc[1], n, co0, oyo, ox0 + 4u); }
+  if (NB > 2u) { store_block(acc[2], n, co0, oyo, ox0 + 8u); }
+  if (NB > 3u) { store_block(acc[3], n, co0, oyo, ox0 + 12u); }
   if (MB > 1u) {
-    store_block(a10, n, co0 + 4u, oyo, ox0);
-    if (NB > 1u) { store_block(a11, n, co0 + 4u, oyo, ox0 + 4u); }
-    if (NB > 2u) { store_block(a12, n, co0 + 4u, oyo, ox0 + 8u); }
-    if (NB > 3u) { store_block(a13, n, co0 + 4u, oyo, ox0 + 12u); }
+    store_block(acc[4], n, co0 + 4u, oyo, ox0);
+    if (NB > 1u) { store_block(acc[5], n, co0 + 4u, oyo, ox0 + 4u); }
+    if (NB > 2u) { store_block(acc[6], n, co0 + 4u, oyo, ox0 + 8u); }
+    if (NB > 3u) { store_block(acc[7], n, co0 + 4u, oyo, ox0 + 12u); }
   }
 }
 
@@ -188,13 +224,13 @@ fn gdy_vec(i: u32, plane: u32) -> vec4f {
 
 // The windows of 4 input channels (the columns of a matrix): 4·KWV taps each, at consecutive
 // input columns. `shifted` moves one on by S columns; v holds the S columns that enter.
-struct Window {
+struct Taps {
   lo: mat4x4f,  // taps kx0..kx0 + 3
   hi: mat4x4f,  // taps kx0 + 4..kx0 + 7, if KWV = 2
 }
 
-fn load_window(b: vec4i, col: i32, ok: vec4<bool>) -> Window {
-  var win: Window;
+fn load_window(b: vec4i, col: i32, ok: vec4<bool>) -> Taps {
+  var win: Taps;
   win.lo = mat4x4f(gx_vec(b.x, col, ok.x), gx_vec(b.y, col, ok.y),
                    gx_vec(b.z, col, ok.z), gx_vec(b.w, col, ok.w));
   if (KWV > 1u) {
@@ -209,14 +245,14 @@ fn shift(lo: vec4f, hi: vec4f, v: vec2f) -> vec4f {
   return vec4f(lo.zw, select(hi.xy, v, KWV == 1u));
 }
 
-fn shifted(win: Window, b: vec4i, col: i32, ok: vec4<bool>) -> Window {
+fn shifted(win: Taps, b: vec4i, col: i32, ok: vec4<bool>) -> Taps {
   // The window starts at col; the columns that enter are col + 4·KWV (and the next for S = 2).
   let c = col + i32(4u * KWV);
   let v0 = vec2f(gx_at(b.x, c, ok.x), select(0.0, gx_at(b.x, c + 1, ok.x), S == 2u));
   let v1 = vec2f(gx_at(b.y, c, ok.y), select(0.0, gx_at(b.y, c + 1, ok.y), S == 2u));
   let v2 = vec2f(gx_at(b.z, c, ok.z), select(0.0, gx_at(b.z, c + 1, ok.z), S == 2u));
   let v3 = vec2f(gx_at(b.w, c, ok.w), select(0.0, gx_at(b.w, c + 1, ok.w), S == 2u));
-  var out: Window;
+  var out: Taps;
   out.lo = mat4x4f(shift(win.lo[0], win.hi[0], v0), shift(win.lo[1], win.hi[1], v1),
                    shift(win.lo[2], win.hi[2], v2), shift(win.lo[3], win.hi[3], v3));
   if (KWV > 1u) {
@@ -301,7 +337,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
     let okb = vec4<bool>(row_ok) & (cis + 4u < vec4u(g.cin));
     var col = i32(g.kx0) - g.pad;
     var wa = load_window(ba, col, oka);
-    var wb = Window();
+    var wb = Taps();
     if (CQ > 1u) { wb = load_window(bb, col, okb); }
     var di = ((n * g.cout + co0) * g.ho + oy) * g.wo;
     for (var ox = 0u; ox < g.wo; ox++) {
