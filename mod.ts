@@ -56,3 +56,4 @@ export * from "./lib/ops/label_maps.ts";
 export * from "./lib/ops/instance_pool.ts";
 export { Adam, type AdamOptions } from "./lib/optim/adam.ts";
 export * from "./lib/io/mod.ts";
+export * from "./lib/data/mod.ts";

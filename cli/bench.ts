@@ -1,17 +1,19 @@
 /**
- * `deno task bench`: prints one JSON line per measurement, each naming the adapter it ran on.
- * `deno task bench conv adam` runs only the named groups.
+ * `deno task bench`: prints one JSON line per measurement, each GPU line naming the adapter it
+ * ran on. `deno task bench conv adam` runs only the named groups.
  *
  * @module
  */
 
 import { initGpu } from "../lib/gpu/kernel.ts";
+import { benchData } from "../lib/data/bench.ts";
 import { benchAdam } from "./bench/adam.ts";
 import { benchNorm } from "./bench/norm.ts";
 
-const groups: Record<string, () => Promise<void>> = {
-  norm: benchNorm,
-  adam: benchAdam,
+const groups: Record<string, { gpu: boolean; run: () => Promise<unknown> }> = {
+  norm: { gpu: true, run: benchNorm },
+  adam: { gpu: true, run: benchAdam },
+  data: { gpu: false, run: () => benchData() },
 };
 
 if (import.meta.main) {
@@ -24,7 +26,8 @@ if (import.meta.main) {
       Deno.exit(2);
     }
   }
-  const rt = await initGpu();
-  console.error(`adapter: ${rt.gpu.adapter}`);
-  for (const name of wanted) await groups[name]();
+  if (wanted.some((name) => groups[name].gpu)) {
+    console.error(`adapter: ${(await initGpu()).gpu.adapter}`);
+  }
+  for (const name of wanted) await groups[name].run();
 }

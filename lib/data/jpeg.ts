@@ -3,8 +3,7 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
-import jpeg from "npm:jpeg-js@0.4.4";
+import jpeg from "jpeg-js";
 import type { Raster } from "./raster.ts";
 
 /** Reads the component count from the first start-of-frame marker (0 if there is none). */
@@ -33,7 +32,7 @@ function componentCount(bytes: Uint8Array): number {
  * @example
  * ```ts
  * import { deepEqual } from "node:assert/strict";
- * import jpeg from "npm:jpeg-js@0.4.4";
+ * import jpeg from "jpeg-js";
  * import { decodeJpeg } from "./jpeg.ts";
  *
  * const rgba = new Uint8Array(8 * 8 * 4).fill(200);

@@ -6,8 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-// deno-lint-ignore no-import-prefix
-import jpeg from "npm:jpeg-js@0.4.4";
+import jpeg from "jpeg-js";
 import type { Layout } from "./layout.ts";
 import { encodePng } from "./png.ts";
 import { mixSeed } from "./rng.ts";

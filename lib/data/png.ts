@@ -6,8 +6,7 @@
  * @module
  */
 import { inflateSync } from "node:zlib";
-// deno-lint-ignore no-import-prefix
-import { decode as fastDecode, encode as fastEncode } from "npm:fast-png@8.0.0";
+import { decode as fastDecode, encode as fastEncode } from "fast-png";
 import { checkRaster, type Raster } from "./raster.ts";
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];

@@ -2,8 +2,7 @@ import { deepEqual, throws } from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { deflateSync } from "node:zlib";
-// deno-lint-ignore no-import-prefix
-import { encode } from "npm:fast-png@8.0.0";
+import { encode } from "fast-png";
 import { decodePng, encodePng, readPngHeader } from "./png.ts";
 
 /** Matches an error of the class whose message contains the text. */
