@@ -469,7 +469,9 @@ export function conv2d(
   }
   const y = convForward(x, w, b, g);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, "conv2d", inputs, [x, w], (dy, [xs, ws]) => [
+  // The input is kept for the backward pass only if the weight gradient needs it.
+  const saved = w.requiresGrad ? [w, x] : [w];
+  return record(y, "conv2d", inputs, saved, (dy, [ws, xs]) => [
     x.requiresGrad ? convInputGrad(dy, ws, null, g, [h, wd]) : null,
     w.requiresGrad ? convWeightGrad(xs, dy, g, [kh, kw]) : null,
     b?.requiresGrad ? channelSum(dy) : null,

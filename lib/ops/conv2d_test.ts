@@ -46,9 +46,9 @@ function reference(c: Case, x: Float64Array, w: Float64Array, b?: Float64Array):
   return y;
 }
 
-function check(c: Case): Promise<void> {
+function check(c: Case, inputGrad = true): Promise<void> {
   const inputs = [
-    { shape: [c.n, c.cin, c.h, c.w] },
+    { shape: [c.n, c.cin, c.h, c.w], grad: inputGrad },
     { shape: [c.cout, c.cin, c.kh, c.kw] },
     ...(c.bias ? [{ shape: [c.cout] }] : []),
   ];
@@ -140,6 +140,15 @@ const cases: [string, Case][] = [
     kw: 9,
     padding: 1,
   }],
+  ["3×3 on three rows (one output row: the weight gradient needs no split)", {
+    ...base,
+    cin: 2,
+    cout: 3,
+    h: 3,
+    w: 8,
+    kh: 3,
+    kw: 3,
+  }],
   ["full register tiles and ragged edges, stride 1", {
     ...base,
     n: 2,
@@ -167,6 +176,9 @@ const cases: [string, Case][] = [
 for (const [name, c] of cases) {
   Deno.test(`conv2d ${name} matches the reference and its gradients`, () => check(c));
 }
+
+Deno.test("conv2d with an input that needs no gradient gives the weight and bias gradients", () =>
+  check({ ...base, cin: 3, cout: 4, h: 6, w: 7, kh: 3, kw: 3, padding: 1 }, false));
 
 Deno.test("conv2d refuses bad shapes, strides and paddings", async () => {
   await gpu();

@@ -69,7 +69,9 @@ export function convTranspose2d(
   }
   const y = convInputGrad(x, w, b, g, [ho, wo]);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(y, "conv_transpose2d", inputs, [x, w], (dy, [xs, ws]) => [
+  // The input is kept for the backward pass only if the weight gradient needs it.
+  const saved = w.requiresGrad ? [w, x] : [w];
+  return record(y, "conv_transpose2d", inputs, saved, (dy, [ws, xs]) => [
     x.requiresGrad ? convForward(dy, ws, null, g) : null,
     w.requiresGrad ? convWeightGrad(dy, xs, g, [kh, kw]) : null,
     b?.requiresGrad ? channelSum(dy) : null,
