@@ -20,8 +20,8 @@
 //   sliding a window of the input row along the kernel columns (one new load per tap).
 // weight_grad: one split of the weight gradient, over the output rows r0 <= n·Ho + oy < r1:
 //   part[split, co, ci, ky, kx] = Σ dy[n, co, oy, ox] · x[n, ci, oy·S + ky - pad, ox·S + kx - pad]
-//   A thread owns 4·CB output channels × 4 input channels × 4·KWV kernel columns of one kernel
-//   row, sliding a window of 4 input rows along the output columns.
+//   A thread owns 4·CB output channels × 4·CQ input channels × 4·KWV kernel columns of one
+//   kernel row, sliding a window over each of its 4·CQ input rows along the output columns.
 // pack: weights rearranged for `correlate`, optionally with in/out channels swapped and taps
 //   subsampled and flipped (the input gradient's phase kernels).
 // channel_sum: one split of the bias gradient, Σ over the rows of a split of each channel.
