@@ -10,13 +10,8 @@
 import { initGpu } from "../../lib/gpu/kernel.ts";
 import { backward, noGrad } from "../../lib/tensor/autograd.ts";
 import { Tensor } from "../../lib/tensor/tensor.ts";
-import {
-  channelSum,
-  conv2d,
-  convForward,
-  convInputGrad,
-  convWeightGrad,
-} from "../../lib/ops/conv2d.ts";
+import { conv2d } from "../../lib/ops/conv2d.ts";
+import { channelSum, convForward, convInputGrad, convWeightGrad } from "../../lib/ops/conv_gemm.ts";
 import { convTranspose2d } from "../../lib/ops/conv_transpose2d.ts";
 import { bench, type BenchLine } from "./util.ts";
 

@@ -10,14 +10,14 @@
 
 import { record } from "../tensor/autograd.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import { checkConvArgs } from "./conv2d.ts";
 import {
   channelSum,
-  checkConvArgs,
   convForward,
   type ConvGeometry,
   convInputGrad,
   convWeightGrad,
-} from "./conv2d.ts";
+} from "./conv_gemm.ts";
 
 /** Options of {@linkcode convTranspose2d}. */
 export interface ConvTranspose2dOptions {

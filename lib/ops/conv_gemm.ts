@@ -1,0 +1,380 @@
+/**
+ * The implicit-GEMM passes that conv2d and conv_transpose2d are made of: the forward correlation,
+ * the input gradient (split by output phase for stride 2, so no multiply-add is spent on the
+ * zeros of the dilated gradient), the weight gradient (split-K over the output rows, then a
+ * deterministic reduction) and the bias gradient. They check no arguments and record nothing.
+ *
+ * @module
+ */
+
+import { type Kernel, runtime } from "../gpu/kernel.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import src from "./conv2d.wgsl" with { type: "text" };
+
+/** The geometry of a convolution, as seen from its (non-transposed) conv2d. */
+export interface ConvGeometry {
+  /** 1 or 2. */
+  readonly stride: number;
+  /** Zero padding on every side. */
+  readonly padding: number;
+}
+
+const WG = 64;
+
+/** The register tile of a kernel variant (see the header of conv2d.wgsl). */
+interface Tile {
+  mb: number;
+  nb: number;
+  khc: number;
+  kwc: number;
+  cb: number;
+  cq: number;
+  kwv: number;
+  s: number;
+}
+
+const BASE: Tile = { mb: 2, nb: 4, khc: 0, kwc: 0, cb: 2, cq: 2, kwv: 1, s: 1 };
+const variants = new Map<string, string>();
+
+function kernel(entry: string, tile: Tile = BASE): Kernel {
+  const key = Object.values(tile).join(",");
+  let code = variants.get(key);
+  if (!code) {
+    const consts = Object.entries({ ...tile, wg: WG }).map(([name, value]) =>
+      `const ${name.toUpperCase()} = ${value}u;\n`
+    );
+    code = `${consts.join("")}\n${src}`;
+    variants.set(key, code);
+  }
+  return { name: `conv2d.${entry}`, code, entry };
+}
+
+/** The largest buffer a kernel may bind, and the limit that sets it. */
+function bindingLimit(): { bytes: number; name: string } {
+  const { maxStorageBufferBindingSize: binding, maxBufferSize: buffer } = runtime().gpu.limits;
+  return binding <= buffer
+    ? { bytes: binding, name: "maxStorageBufferBindingSize" }
+    : { bytes: buffer, name: "maxBufferSize" };
+}
+
+/** A pool buffer for `floats` values, refused with an error naming the limit if too large. */
+function scratch(what: string, floats: number): GPUBuffer {
+  const limit = bindingLimit();
+  if (floats * 4 > limit.bytes) {
+    throw new RangeError(
+      `Cannot allocate the ${what} of a convolution as it needs ${
+        floats * 4
+      } bytes and the device's ${limit.name} is ${limit.bytes}`,
+    );
+  }
+  return runtime().pool.acquire(Math.max(4, floats * 4));
+}
+
+/**
+ * Rearranges a (Cout, Cin, KH, KW) weight for `correlate`: (a, th, tw, b padded to outp), with
+ * (a, b) = (ci, co), or (co, ci) if `swap`; tap t reads kernel index k0 + step·t.
+ */
+function pack(
+  w: Tensor,
+  o: { th: number; tw: number; ky0: number; kx0: number; step: number; swap: boolean },
+  outp: number,
+): GPUBuffer {
+  const [cout, cin, kh, kw] = w.shape;
+  const a = o.swap ? cout : cin;
+  const total = a * o.th * o.tw * outp;
+  const buffer = scratch("packed weight", total);
+  const rt = runtime();
+  const params = [cout, cin, kh, kw, o.th, o.tw, o.ky0, o.kx0, o.step, o.swap ? 1 : 0, outp, total];
+  rt.dispatch(kernel("pack"), [w.buffer, buffer], params, rt.grid(Math.ceil(total / 256)));
+  return buffer;
+}
+
+/** What one `correlate` dispatch computes (see conv2d.wgsl). */
+interface Correlation {
+  x: Tensor;
+  /** Packed weights (Cin, kh, kw, Coutp) and their output channel count. */
+  wt: GPUBuffer;
+  cout: number;
+  bias: Tensor | null;
+  y: Tensor;
+  kh: number;
+  kw: number;
+  stride: number;
+  py: number;
+  px: number;
+  /** Output positions computed, and where they go: row oy·os + ro, column ox·os + rx. */
+  ho: number;
+  wo: number;
+  os: number;
+  ro: number;
+  rx: number;
+}
+
+function correlateTile(c: Correlation): Tile {
+  const nb = Math.min(4, Math.max(1, Math.ceil(c.wo / 4)));
+  const known = (k: number) => (k <= 4 ? k : 0);
+  return {
+    ...BASE,
+    mb: c.cout > 4 ? 2 : 1,
+    nb,
+    khc: known(c.kh),
+    kwc: known(c.kw),
+    s: c.stride,
+  };
+}
+
+function coutPadded(cout: number): number {
+  return Math.ceil(cout / 8) * 8;
+}
+
+function correlate(c: Correlation): void {
+  const [n, cin, h, w] = c.x.shape;
+  const [, , outH, outW] = c.y.shape;
+  if (n === 0 || c.ho <= 0 || c.wo <= 0 || c.cout === 0) return;
+  const tile = correlateTile(c);
+  const tn = 4 * tile.nb;
+  const tm = 4 * tile.mb;
+  const tilesX = Math.ceil(c.wo / tn);
+  const tiles = n * c.ho * tilesX;
+  const rt = runtime();
+  const [gx, gy] = rt.grid(Math.ceil(tiles / WG));
+  const params = [
+    cin,
+    h,
+    w,
+    c.kh,
+    c.kw,
+    c.py,
+    c.px,
+    c.cout,
+    coutPadded(c.cout) / 4,
+    c.ho,
+    c.wo,
+    outH,
+    outW,
+    c.os,
+    c.ro,
+    c.rx,
+    tilesX,
+    tiles,
+    c.bias ? 1 : 0,
+  ];
+  const buffers = [c.x.buffer, c.wt, c.bias?.buffer ?? c.wt, c.y.buffer];
+  rt.dispatch(kernel("correlate", tile), buffers, params, [gx, gy, Math.ceil(c.cout / tm)]);
+}
+
+/**
+ * The forward pass of conv2d: x (N, Cin, H, W) and w (Cout, Cin, KH, KW) give
+ * (N, Cout, Ho, Wo). Arguments are not checked and nothing is recorded.
+ */
+export function convForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
+  const [n, , h, wd] = x.shape;
+  const [cout, , kh, kw] = w.shape;
+  const ho = Math.floor((h + 2 * g.padding - kh) / g.stride) + 1;
+  const wo = Math.floor((wd + 2 * g.padding - kw) / g.stride) + 1;
+  const y = Tensor.empty([n, cout, ho, wo]);
+  if (y.size === 0) return y;
+  const taps = { th: kh, tw: kw, ky0: 0, kx0: 0, step: 1, swap: false };
+  const wt = pack(w, taps, coutPadded(cout));
+  const p = g.padding;
+  correlate({
+    x,
+    wt,
+    cout,
+    bias: b,
+    y,
+    kh,
+    kw,
+    stride: g.stride,
+    py: p,
+    px: p,
+    ho,
+    wo,
+    os: 1,
+    ro: 0,
+    rx: 0,
+  });
+  runtime().pool.release(wt);
+  return y;
+}
+
+/**
+ * The input gradient of conv2d, which is also the forward pass of conv_transpose2d: dy
+ * (N, Cout, Ho, Wo) and w (Cout, Cin, KH, KW) give (N, Cin, H, W), plus `b` (Cin) if given. For
+ * stride 2 each of the four output phases (row and column parity) is its own stride-1
+ * correlation with the kernel taps of that phase, flipped.
+ */
+export function convInputGrad(
+  dy: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  g: ConvGeometry,
+  size: readonly [number, number],
+): Tensor {
+  const n = dy.shape[0];
+  const [, cin, kh, kw] = w.shape;
+  const [h, wd] = size;
+  const dx = Tensor.empty([n, cin, h, wd]);
+  if (dx.size === 0) return dx;
+  const s = g.stride;
+  const rt = runtime();
+  for (let ry = 0; ry < s; ry++) {
+    for (let rx = 0; rx < s; rx++) {
+      // Rows iy = s·a + ry take the taps ky ≡ ry + padding (mod s): ky = ky0 + s·t, from
+      // dy row a + cy - t.
+      const ky0 = (ry + g.padding) % s;
+      const kx0 = (rx + g.padding) % s;
+      const th = Math.max(0, Math.ceil((kh - ky0) / s));
+      const tw = Math.max(0, Math.ceil((kw - kx0) / s));
+      const cy = (ry + g.padding - ky0) / s;
+      const cx = (rx + g.padding - kx0) / s;
+      const phase = {
+        th,
+        tw,
+        ky0: ky0 + s * (th - 1),
+        kx0: kx0 + s * (tw - 1),
+        step: -s,
+        swap: true,
+      };
+      const wt = pack(w, phase, coutPadded(cin));
+      correlate({
+        x: dy,
+        wt,
+        cout: cin,
+        bias: b,
+        y: dx,
+        kh: th,
+        kw: tw,
+        stride: 1,
+        py: th - 1 - cy,
+        px: tw - 1 - cx,
+        ho: Math.ceil((h - ry) / s),
+        wo: Math.ceil((wd - rx) / s),
+        os: s,
+        ro: ry,
+        rx,
+      });
+      rt.pool.release(wt);
+    }
+  }
+  return dx;
+}
+
+/** Threads the split-K passes aim for: a few per core on CPU adapters, many on GPUs. */
+function targetThreads(): number {
+  return runtime().gpu.isFallback ? 4096 : 65536;
+}
+
+/** Splits of `rows` rows so that `threads` threads per split make about the target. */
+function splitRows(rows: number, threads: number, floatsPerSplit: number) {
+  const rt = runtime();
+  const maxSplits = Math.max(
+    1,
+    Math.min(
+      rows,
+      rt.gpu.limits.maxComputeWorkgroupsPerDimension,
+      Math.floor(bindingLimit().bytes / (4 * floatsPerSplit)),
+    ),
+  );
+  const want = Math.min(maxSplits, Math.max(1, Math.ceil(targetThreads() / threads)));
+  const rowsPerSplit = Math.ceil(rows / want);
+  return { rowsPerSplit, splits: Math.ceil(rows / rowsPerSplit) };
+}
+
+/** Sums `splits` partial results of `len` values into `out`. */
+function reduceSplits(parts: GPUBuffer, out: Tensor, splits: number): void {
+  const rt = runtime();
+  rt.dispatch(
+    kernel("reduce_splits"),
+    [parts, out.buffer],
+    [out.size, splits],
+    rt.grid(Math.ceil(out.size / 256)),
+  );
+}
+
+/**
+ * The weight gradient of conv2d: x (N, Cin, H, W) and dy (N, Cout, Ho, Wo) give
+ * (Cout, Cin, KH, KW), split over the output rows, each split written to a scratch buffer, then
+ * summed in a fixed order.
+ */
+export function convWeightGrad(
+  x: Tensor,
+  dy: Tensor,
+  g: ConvGeometry,
+  kernelSize: readonly [number, number],
+): Tensor {
+  const [n, cin, h, w] = x.shape;
+  const [, cout, ho, wo] = dy.shape;
+  const [kh, kw] = kernelSize;
+  const dw = Tensor.empty([cout, cin, kh, kw]);
+  if (dw.size === 0) return dw;
+  const rt = runtime();
+  const kwv = kw > 4 ? 2 : 1;
+  const cq = kwv === 1 && cin > 4 ? 2 : 1;
+  const tile: Tile = { ...BASE, cb: cout > 4 ? 2 : 1, cq, kwv, s: g.stride };
+  const ciTiles = Math.ceil(cin / (4 * cq));
+  const tiles = Math.ceil(cout / (4 * tile.cb)) * ciTiles * kh;
+  const rows = n * ho;
+  if (rows === 0 || wo === 0) return zeroFill(dw);
+  const { rowsPerSplit, splits } = splitRows(rows, tiles, dw.size);
+  const parts = splits === 1 ? dw.buffer : scratch("weight-gradient splits", splits * dw.size);
+  const [gx, gy] = rt.grid(Math.ceil(tiles / WG));
+  for (let kx0 = 0; kx0 < kw; kx0 += 4 * tile.kwv) {
+    const params = [
+      cin,
+      h,
+      w,
+      kh,
+      kw,
+      g.padding,
+      cout,
+      ho,
+      wo,
+      rows,
+      rowsPerSplit,
+      kx0,
+      ciTiles,
+      tiles,
+    ];
+    rt.dispatch(kernel("weight_grad", tile), [x.buffer, dy.buffer, parts], params, [
+      gx,
+      gy,
+      splits,
+    ]);
+  }
+  if (splits > 1) {
+    reduceSplits(parts, dw, splits);
+    rt.pool.release(parts);
+  }
+  return dw;
+}
+
+function zeroFill(t: Tensor): Tensor {
+  const rt = runtime();
+  rt.write(t.buffer, new Float32Array(t.size));
+  return t;
+}
+
+/** The bias gradient: the sum of t (N, C, H, W) over N, H and W, as (C). */
+export function channelSum(t: Tensor): Tensor {
+  const [n, c, h, w] = t.shape;
+  const out = Tensor.empty([c]);
+  if (c === 0) return out;
+  const rows = n * h;
+  if (rows === 0 || w === 0) return zeroFill(out);
+  const rt = runtime();
+  const { rowsPerSplit, splits } = splitRows(rows, c, c);
+  const parts = splits === 1 ? out.buffer : scratch("bias-gradient splits", splits * c);
+  const total = splits * c;
+  rt.dispatch(
+    kernel("channel_sum"),
+    [t.buffer, parts],
+    [c, h * w, rows, rowsPerSplit, h, total],
+    rt.grid(Math.ceil(total / 64)),
+  );
+  if (splits > 1) {
+    reduceSplits(parts, out, splits);
+    rt.pool.release(parts);
+  }
+  return out;
+}
