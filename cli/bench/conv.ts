@@ -2,7 +2,10 @@
  * Convolution benchmarks: conv2d forward, input gradient and weight gradient, conv_transpose2d
  * forward and backward, and TF.js's WebGPU backend on the same adapter in the same run, with a
  * summary line of the ratios. GFLOP/s count 2·N·Cout·Cin·kh·kw·Ho·Wo per pass, where Ho×Wo are
- * the positions of the conv2d (for conv_transpose2d: its input positions).
+ * the positions of the conv2d (for conv_transpose2d: its input positions). TF.js asks
+ * `navigator.gpu` for the high-performance adapter, as the engine does, so both run on the same
+ * one. At 1024 channels TF.js is timed forward only: its weight gradient, one thread per weight
+ * looping over every position, would take minutes per pass on a CPU adapter.
  *
  * @module
  */
