@@ -138,26 +138,10 @@ function correlate(c: Correlation): void {
   const tiles = n * c.ho * tilesX;
   const rt = runtime();
   const [gx, gy] = rt.grid(Math.ceil(tiles / WG));
+  // deno-fmt-ignore
   const params = [
-    cin,
-    h,
-    w,
-    c.kh,
-    c.kw,
-    c.py,
-    c.px,
-    c.cout,
-    coutPadded(c.cout) / 4,
-    c.ho,
-    c.wo,
-    outH,
-    outW,
-    c.os,
-    c.ro,
-    c.rx,
-    tilesX,
-    tiles,
-    c.bias ? 1 : 0,
+    cin, h, w, c.kh, c.kw, c.py, c.px, c.cout, coutPadded(c.cout) / 4, c.ho, c.wo,
+    outH, outW, c.os, c.ro, c.rx, tilesX, tiles, c.bias ? 1 : 0,
   ];
   const buffers = [c.x.buffer, c.wt, c.bias?.buffer ?? c.wt, c.y.buffer];
   rt.dispatch(kernel("correlate", tile), buffers, params, [gx, gy, Math.ceil(c.cout / tm)]);
@@ -177,22 +161,9 @@ export function convForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeome
   const taps = { th: kh, tw: kw, ky0: 0, kx0: 0, step: 1, swap: false };
   const wt = pack(w, taps, coutPadded(cout));
   const p = g.padding;
+  // deno-fmt-ignore
   correlate({
-    x,
-    wt,
-    cout,
-    bias: b,
-    y,
-    kh,
-    kw,
-    stride: g.stride,
-    py: p,
-    px: p,
-    ho,
-    wo,
-    os: 1,
-    ro: 0,
-    rx: 0,
+    x, wt, cout, bias: b, y, kh, kw, stride: g.stride, py: p, px: p, ho, wo, os: 1, ro: 0, rx: 0,
   });
   runtime().pool.release(wt);
   return y;
@@ -228,31 +199,16 @@ export function convInputGrad(
       const tw = Math.max(0, Math.ceil((kw - kx0) / s));
       const cy = (ry + g.padding - ky0) / s;
       const cx = (rx + g.padding - kx0) / s;
+      // deno-fmt-ignore
       const phase = {
-        th,
-        tw,
-        ky0: ky0 + s * (th - 1),
-        kx0: kx0 + s * (tw - 1),
-        step: -s,
-        swap: true,
+        th, tw, ky0: ky0 + s * (th - 1), kx0: kx0 + s * (tw - 1), step: -s, swap: true,
       };
       const wt = pack(w, phase, coutPadded(cin));
+      // deno-fmt-ignore
       correlate({
-        x: dy,
-        wt,
-        cout: cin,
-        bias: b,
-        y: dx,
-        kh: th,
-        kw: tw,
-        stride: 1,
-        py: th - 1 - cy,
-        px: tw - 1 - cx,
-        ho: Math.ceil((h - ry) / s),
-        wo: Math.ceil((wd - rx) / s),
-        os: s,
-        ro: ry,
-        rx,
+        x: dy, wt, cout: cin, bias: b, y: dx, kh: th, kw: tw, stride: 1,
+        py: th - 1 - cy, px: tw - 1 - cx,
+        ho: Math.ceil((h - ry) / s), wo: Math.ceil((wd - rx) / s), os: s, ro: ry, rx,
       });
       rt.pool.release(wt);
     }
@@ -320,27 +276,12 @@ export function convWeightGrad(
   const parts = splits === 1 ? dw.buffer : scratch("weight-gradient splits", splits * dw.size);
   const [gx, gy] = rt.grid(Math.ceil(tiles / WG));
   for (let kx0 = 0; kx0 < kw; kx0 += 4 * tile.kwv) {
+    // deno-fmt-ignore
     const params = [
-      cin,
-      h,
-      w,
-      kh,
-      kw,
-      g.padding,
-      cout,
-      ho,
-      wo,
-      rows,
-      rowsPerSplit,
-      kx0,
-      ciTiles,
-      tiles,
+      cin, h, w, kh, kw, g.padding, cout, ho, wo, rows, rowsPerSplit, kx0, ciTiles, tiles,
     ];
-    rt.dispatch(kernel("weight_grad", tile), [x.buffer, dy.buffer, parts], params, [
-      gx,
-      gy,
-      splits,
-    ]);
+    const buffers = [x.buffer, dy.buffer, parts];
+    rt.dispatch(kernel("weight_grad", tile), buffers, params, [gx, gy, splits]);
   }
   if (splits > 1) {
     reduceSplits(parts, dw, splits);
