@@ -46,6 +46,8 @@ export {
   tapeLength,
 } from "./lib/tensor/autograd.ts";
 export * from "./lib/ops/elementwise.ts";
+export { conv2d, type Conv2dOptions } from "./lib/ops/conv2d.ts";
+export { convTranspose2d, type ConvTranspose2dOptions } from "./lib/ops/conv_transpose2d.ts";
 export * from "./lib/ops/reflection_pad2d.ts";
 export * from "./lib/ops/instance_norm2d.ts";
 export * from "./lib/ops/batch_norm2d.ts";
