@@ -7,7 +7,7 @@
 //   backward: x_hat = (x - mean) * rstd; dweight = sum dy * x_hat, dbias = sum dy, and
 //             dx = weight * rstd * (dy - dbias / M - x_hat * dweight / M) in training,
 //             dx = weight * rstd * dy in eval (the statistics are constants there).
-// Statistics as in instance_norm2d.wgsl: values relative to the channel's first element
+// Statistics by chunk_moments (shaders/moments.wgsl), as in instance_norm2d.wgsl: values relative to the channel's first element
 // x[0, c, 0, 0] (a large common offset cancels exactly), per-thread shifted sums turned into
 // (count, mean, M2), merged with Chan's formula; never E[x^2] - E[x]^2.
 // A plane splits into `chunks` chunks of 256 * per elements, one workgroup each (a 2D grid:
@@ -60,18 +60,7 @@ struct Params {
 @group(0) @binding(6) var<storage, read> dbias_in: array<f32>;  // (C)
 @group(0) @binding(7) var<storage, read_write> dx: array<f32>;  // (N, C, H, W)
 
-var<workgroup> moments: array<vec3f, 256>;  // (count, mean, M2) per thread
 var<workgroup> sums: array<vec2f, 256>;  // (sum dy, sum dy * x_hat) per thread
-
-// Chan et al.'s merge of two (count, mean, M2) triples.
-fn merge(a: vec3f, b: vec3f) -> vec3f {
-  if (b.x == 0.0) { return a; }
-  if (a.x == 0.0) { return b; }
-  let n = a.x + b.x;
-  let d = b.y - a.y;
-  let f = b.x / n;
-  return vec3f(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
-}
 
 fn workgroup_index(wid: vec3u, nwg: vec3u) -> u32 {
   return wid.y * nwg.x + wid.x;
@@ -92,29 +81,8 @@ fn chunk_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   if (w >= p.planes * p.chunks) { return; }
   let r = chunk_range(w);
   let shift = x[((w / p.chunks) % p.channels) * p.size];
-  var m = vec3f(0.0);
-  if (r.x + lid < r.y) {
-    let k = x[r.x + lid] - shift;  // this thread's own shift
-    var s = vec2f(0.0);
-    for (var i = r.x + lid; i < r.y; i += 256u) {
-      let d = (x[i] - shift) - k;
-      s += vec2f(d, d * d);
-      m.x += 1.0;
-    }
-    m.y = k + s.x / m.x;
-    m.z = max(s.y - s.x * s.x / m.x, 0.0);
-  }
-  moments[lid] = m;
-  workgroupBarrier();
-  if (lid < 16u) {
-    var t = moments[lid * 16u];
-    for (var j = 1u; j < 16u; j++) { t = merge(t, moments[lid * 16u + j]); }
-    moments[lid * 16u] = t;
-  }
-  workgroupBarrier();
+  let t = chunk_moments(lid, r.x, r.y, shift);
   if (lid == 0u) {
-    var t = moments[0];
-    for (var j = 1u; j < 16u; j++) { t = merge(t, moments[j * 16u]); }
     part[2u * w] = t.y;
     part[2u * w + 1u] = t.z;
   }

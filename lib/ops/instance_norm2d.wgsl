@@ -9,7 +9,8 @@
 // A plane splits into `chunks` chunks of 256 * per elements; one workgroup of 256 threads
 // handles one chunk, each thread every 256th element from its own (loads coalesce). Two
 // dispatches a pass, barriers only in the reductions:
-//   chunk_stats: x -> part             per chunk (mean - shift, M2): 16 threads merge 16
+//   chunk_stats: x -> part             per chunk (mean - shift, M2), by chunk_moments in
+//                                      shaders/moments.wgsl: 16 threads merge 16
 //                                      threads' triples each, then one thread merges those 16.
 //   normalize:   x, part -> y, stats   every thread merges its plane's chunks (few) in order;
 //                                      one saves (shift, mean - shift, rstd) for the backward.
@@ -44,18 +45,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> stats_in: array<f32>;  // (planes, 3)
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;  // (N, C, H, W)
 
-var<workgroup> moments: array<vec3f, 256>;  // (count, mean, M2) per thread
 var<workgroup> sums: array<vec2f, 256>;  // (sum dy, sum dy * y) per thread
-
-// Chan et al.'s merge of two (count, mean, M2) triples.
-fn merge(a: vec3f, b: vec3f) -> vec3f {
-  if (b.x == 0.0) { return a; }
-  if (a.x == 0.0) { return b; }
-  let n = a.x + b.x;
-  let d = b.y - a.y;
-  let f = b.x / n;
-  return vec3f(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
-}
 
 fn workgroup_index(wid: vec3u, nwg: vec3u) -> u32 {
   return wid.y * nwg.x + wid.x;
@@ -68,32 +58,10 @@ fn chunk_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   if (w >= p.planes * p.chunks) { return; }
   let base = (w / p.chunks) * p.size;
   let chunk = 256u * p.per;
-  let start = base + (w % p.chunks) * chunk + lid;
+  let first = base + (w % p.chunks) * chunk;
   let end = base + min(p.size, (w % p.chunks + 1u) * chunk);
-  let shift = x[base];
-  var m = vec3f(0.0);
-  if (start < end) {
-    let k = x[start] - shift;  // this thread's own shift
-    var s = vec2f(0.0);
-    for (var i = start; i < end; i += 256u) {
-      let d = (x[i] - shift) - k;
-      s += vec2f(d, d * d);
-      m.x += 1.0;
-    }
-    m.y = k + s.x / m.x;
-    m.z = max(s.y - s.x * s.x / m.x, 0.0);
-  }
-  moments[lid] = m;
-  workgroupBarrier();
-  if (lid < 16u) {
-    var t = moments[lid * 16u];
-    for (var j = 1u; j < 16u; j++) { t = merge(t, moments[lid * 16u + j]); }
-    moments[lid * 16u] = t;
-  }
-  workgroupBarrier();
+  let t = chunk_moments(lid, first, end, x[base]);
   if (lid == 0u) {
-    var t = moments[0];
-    for (var j = 1u; j < 16u; j++) { t = merge(t, moments[j * 16u]); }
     part[2u * w] = t.y;
     part[2u * w + 1u] = t.z;
   }
