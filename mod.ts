@@ -59,3 +59,5 @@ export * from "./lib/ops/instance_pool.ts";
 export { Adam, type AdamOptions } from "./lib/optim/adam.ts";
 export * from "./lib/io/mod.ts";
 export * from "./lib/data/mod.ts";
+export * from "./lib/nn/mod.ts";
+export * from "./lib/pix2pixhd/mod.ts";

@@ -45,11 +45,7 @@ export interface LoadStateDictOptions {
 const NAME = /^[A-Za-z0-9_]+$/;
 
 function list(keys: readonly string[]): string {
-  return keys.length > 8
-    ? `${keys.slice(0, 8).join(", ")}, ... (${keys.length} in all)`
-    : keys.join(
-      ", ",
-    );
+  return keys.join(", ");
 }
 
 /** The elements of a checkpoint tensor in the dtype of the tensor it loads into. */
@@ -196,7 +192,9 @@ export class Module {
         unexpected.length ? `${unexpected.length} unexpected (${list(unexpected)})` : "",
         misshaped.length
           ? `${misshaped.length} mis-shaped (${
-            list(misshaped.map((m) => `${m.key}: [${m.actual}] for [${m.expected}]`))
+            list(
+              misshaped.map((m) => `${m.key}: [${m.actual}] where the module has [${m.expected}]`),
+            )
           })`
           : "",
       ];

@@ -128,7 +128,7 @@ Deno.test("Module: a strict load names every bad key at once and loads nothing",
       e instanceof TypeError &&
       e.message.includes("2 missing (model1_1.bias, model1_1.num_batches_tracked)") &&
       e.message.includes("1 unexpected (model2_1.weight)") &&
-      e.message.includes("1 mis-shaped (model.bias: [2] for [1])"),
+      e.message.includes("1 mis-shaped (model.bias: [2] where the module has [1])"),
   );
   deepEqual(await tree.a.weight.data(), new Float32Array([1, 1]));
   tree.dispose();
