@@ -54,8 +54,11 @@ export interface DefineGOptions {
  * ```
  */
 export function defineG(options: DefineGOptions & { netG: "encoder" }): Encoder;
+/** Builds a {@linkcode LocalEnhancer} with pix2pixHD's initial weights. */
 export function defineG(options: DefineGOptions & { netG: "local" }): LocalEnhancer;
+/** Builds a {@linkcode GlobalGenerator} with pix2pixHD's initial weights. */
 export function defineG(options: DefineGOptions & { netG?: "global" }): GlobalGenerator;
+/** Builds the network `netG` names with pix2pixHD's initial weights. */
 export function defineG(options: DefineGOptions): GlobalGenerator | LocalEnhancer | Encoder;
 export function defineG(options: DefineGOptions): GlobalGenerator | LocalEnhancer | Encoder {
   const {
