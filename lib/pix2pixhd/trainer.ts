@@ -1,0 +1,293 @@
+/**
+ * pix2pixHD's training step (`Pix2PixHDModel.forward` and the two optimizer updates of
+ * `train.py`) and its inference, on networks built by `defineG` / `defineD`.
+ *
+ * @module
+ */
+
+import type { Batch } from "../data/batch.ts";
+import { runtime } from "../gpu/kernel.ts";
+import { add, scale } from "../ops/elementwise.ts";
+import { uniqueIds } from "../ops/instance_pool.ts";
+import { Adam } from "../optim/adam.ts";
+import { clearTape, full, noGrad } from "../tensor/autograd.ts";
+import { type Tensor, tidy } from "../tensor/tensor.ts";
+import { ImagePool } from "./image_pool.ts";
+import {
+  batchInputs,
+  discriminatorInput,
+  generatorInput,
+  type InputOptions,
+  labelInput,
+} from "./input.ts";
+import { type FeatureExtractor, featureMatchingLoss, ganLoss, vggLoss } from "./losses.ts";
+import { MultiscaleDiscriminator } from "./networks/multiscale_discriminator.ts";
+
+/** A generator, such as `defineG`'s global generator or local enhancer. */
+export interface GeneratorNet {
+  /** (N, C, H, W) generator input -> (N, 3, H, W) image in [-1, 1]. */
+  forward(x: Tensor): Tensor;
+  /** The trained parameters. */
+  parameters(): Tensor[];
+}
+
+/** A multiscale discriminator, such as `defineD`'s. */
+export interface DiscriminatorNet {
+  /** Per scale (full resolution first), its outputs, the score map last. */
+  forward(x: Tensor): Tensor[][];
+  /** The trained parameters. */
+  parameters(): Tensor[];
+}
+
+/** The feature encoder, such as `defineG({ netG: "encoder" })`. */
+export interface EncoderNet {
+  /** An image, the int32 map to pool over and its sorted ids -> pooled features. */
+  forward(image: Tensor, inst: Tensor, ids: ArrayLike<number>): Tensor;
+  /** The trained parameters. */
+  parameters(): Tensor[];
+}
+
+/** The networks a {@linkcode Trainer} trains (and the frozen VGG19 of the VGG loss). */
+export interface TrainerNetworks {
+  netG: GeneratorNet;
+  netD: DiscriminatorNet;
+  /** The encoder, trained with G (`--instance_feat` or `--label_feat`). */
+  netE?: EncoderNet;
+  /** The VGG19 feature slices; needed unless `noVggLoss`. */
+  vgg?: FeatureExtractor;
+}
+
+/** Options of {@linkcode Trainer} (pix2pixHD flags in brackets), with its defaults. */
+export interface TrainerOptions extends InputOptions {
+  /** Adam's learning rate for G (and E) and D (`--lr`, 0.0002). */
+  lr?: number;
+  /** Adam's beta1 (`--beta1`, 0.5); beta2 is 0.999. */
+  beta1?: number;
+  /** Weight of the feature-matching and VGG losses (`--lambda_feat`, 10). */
+  lambdaFeat?: number;
+  /** No discriminator feature matching (`--no_ganFeat_loss`). */
+  noGanFeatLoss?: boolean;
+  /** No VGG loss (`--no_vgg_loss`). */
+  noVggLoss?: boolean;
+  /** BCE instead of least squares (`--no_lsgan`). */
+  noLsgan?: boolean;
+  /** Past fakes the discriminator sees (`--pool_size`, 0). */
+  poolSize?: number;
+  /** Seed of the image pool's choices (0). */
+  poolSeed?: number;
+  /** The encoder pools over the label map instead of the instance map (`--label_feat`). */
+  labelFeat?: boolean;
+}
+
+/** The five losses, by the names pix2pixHD logs them under. */
+export const LOSS_NAMES = ["G_GAN", "G_GAN_Feat", "G_VGG", "D_real", "D_fake"] as const;
+
+/** One step's losses; a disabled loss is 0. */
+export type Losses = Record<typeof LOSS_NAMES[number], number>;
+
+/** Whether every scale of a pix2pixHD discriminator ends in a sigmoid (`useSigmoid`). */
+function endsInSigmoid(netD: DiscriminatorNet): boolean {
+  return netD instanceof MultiscaleDiscriminator &&
+    netD.scales.every((d) => d.stages.length > d.scoringStages.length);
+}
+
+/**
+ * Trains pix2pixHD: each {@linkcode Trainer.step} runs one forward pass computing the five
+ * losses, updates G (and E) from G_GAN + G_GAN_Feat + G_VGG, then D from
+ * 0.5 · (D_real + D_fake), with Adam(lr, (beta1, 0.999)) each, and reads the losses back once.
+ *
+ * With `noLsgan` the discriminator's score maps go through a sigmoid exactly once: in the
+ * discriminator when it was built with `useSigmoid` (as the original's `define_D(use_sigmoid=
+ * no_lsgan)`), else in the loss.
+ *
+ * @example Three iterations
+ * ```ts ignore
+ * const netG = defineG({ netG: "global", inputNc: 36 });
+ * const netD = defineD({ inputNc: 39, numD: 2 });
+ * const vgg = await loadVgg19(await resolveVggWeights());
+ * const trainer = new Trainer({ netG, netD, vgg }, { labelNc: 35 });
+ * for await (const batch of loader) console.log(await trainer.step(batch));
+ * ```
+ */
+export class Trainer {
+  /** The networks. */
+  readonly nets: Readonly<TrainerNetworks>;
+  /** Adam over G's (then E's) parameters. */
+  readonly optimizerG: Adam;
+  /** Adam over D's parameters. */
+  readonly optimizerD: Adam;
+  /** The pool of past discriminator inputs. */
+  readonly pool: ImagePool;
+  readonly #options: Readonly<TrainerOptions>;
+  readonly #sigmoid: boolean;
+
+  /** A trainer of `nets`; the optimizers start from zero moments. */
+  constructor(nets: TrainerNetworks, options: TrainerOptions) {
+    if (!options.noVggLoss && !nets.vgg) {
+      throw new TypeError(
+        "Cannot train with the VGG loss as no VGG19 was given: current value is undefined (pass vgg, or noVggLoss)",
+      );
+    }
+    const sigmoidD = endsInSigmoid(nets.netD);
+    if (sigmoidD && !options.noLsgan) {
+      throw new TypeError(
+        "Cannot train with the least-squares loss as the discriminator ends in a sigmoid: current value is useSigmoid (build it without, or pass noLsgan)",
+      );
+    }
+    this.nets = Object.freeze({ ...nets });
+    this.#options = Object.freeze({ ...options });
+    this.#sigmoid = !!options.noLsgan && !sigmoidD;
+    const adam = { lr: options.lr ?? 0.0002, betas: [options.beta1 ?? 0.5, 0.999] as const };
+    const paramsG = [...nets.netG.parameters(), ...(nets.netE?.parameters() ?? [])];
+    this.optimizerG = new Adam(paramsG, adam);
+    this.optimizerD = new Adam(nets.netD.parameters(), adam);
+    this.pool = new ImagePool(options.poolSize ?? 0, { seed: options.poolSeed ?? 0 });
+  }
+
+  /** The learning rate of both optimizers. */
+  get lr(): number {
+    return this.optimizerG.lr;
+  }
+
+  /** Sets the learning rate of both optimizers (pix2pixHD's linear decay sets it each epoch). */
+  set lr(value: number) {
+    if (!(value >= 0)) {
+      throw new RangeError(
+        `Cannot set the learning rate as it must be >= 0: current value is ${value}`,
+      );
+    }
+    this.optimizerG.lr = value;
+    this.optimizerD.lr = value;
+  }
+
+  /** One training iteration on a loader batch; resolves to the losses computed before the updates. */
+  async step(batch: Batch): Promise<Losses> {
+    const packed = this.recordStep(batch);
+    try {
+      const v = await packed.data();
+      return { G_GAN: v[0], G_GAN_Feat: v[1], G_VGG: v[2], D_real: v[3], D_fake: v[4] };
+    } finally {
+      packed.dispose();
+    }
+  }
+
+  /**
+   * Records one training iteration's GPU work without waiting for it, and returns its losses
+   * as a (5) tensor in {@linkcode LOSS_NAMES} order (read it, or dispose it). Every other tensor
+   * and the tape are freed.
+   */
+  recordStep(batch: Batch): Tensor {
+    const o = this.#options;
+    const { netG, netD, netE, vgg } = this.nets;
+    const lambdaFeat = o.lambdaFeat ?? 10;
+    const gan = { lsgan: !o.noLsgan, sigmoid: this.#sigmoid };
+    try {
+      return tidy(() => {
+        const inputs = batchInputs(batch, o);
+        const real = inputs.image;
+        if (!real) {
+          throw new TypeError("Cannot train on a batch without photos: current value is undefined");
+        }
+        const features = netE
+          ? this.#encode(netE, batch, inputs.inst, inputs.labelIds, real)
+          : undefined;
+        const fake = netG.forward(generatorInput(inputs.label, features));
+
+        // D on the (pooled) detached fake, and on the real image.
+        const lossDFake = ganLoss(
+          netD.forward(this.pool.query(discriminatorInput(inputs.label, fake.detach()))),
+          false,
+          gan,
+        );
+        const predReal = netD.forward(discriminatorInput(inputs.label, real));
+        const lossDReal = ganLoss(predReal, true, gan);
+
+        // G's losses through D on the fake. D's gradients from them are discarded anyway, so
+        // D's weights are frozen for this pass: the backward pass skips their gradients.
+        const paramsD = this.optimizerD.params;
+        for (const p of paramsD) p.requiresGrad = false;
+        try {
+          const predFake = netD.forward(discriminatorInput(inputs.label, fake));
+          const lossGGan = ganLoss(predFake, true, gan);
+          const lossGFeat = o.noGanFeatLoss
+            ? null
+            : featureMatchingLoss(predFake, predReal, { lambdaFeat });
+          const lossGVgg = o.noVggLoss ? null : vggLoss(vgg!, fake, real, { lambdaFeat });
+          let lossG = lossGGan;
+          if (lossGFeat) lossG = add(lossG, lossGFeat);
+          if (lossGVgg) lossG = add(lossG, lossGVgg);
+          const values = pack([lossGGan, lossGFeat, lossGVgg, lossDReal, lossDFake]);
+
+          this.optimizerG.zeroGrad();
+          lossG.backward();
+          this.optimizerG.step();
+          this.optimizerG.zeroGrad();
+          for (const p of paramsD) p.requiresGrad = true;
+
+          this.optimizerD.zeroGrad();
+          scale(add(lossDFake, lossDReal), 0.5).backward();
+          this.optimizerD.step();
+          this.optimizerD.zeroGrad();
+          return values;
+        } finally {
+          for (const p of paramsD) p.requiresGrad = true;
+        }
+      });
+    } finally {
+      clearTape();
+    }
+  }
+
+  #encode(
+    netE: EncoderNet,
+    batch: Batch,
+    inst: Tensor | undefined,
+    labelIds: Tensor | undefined,
+    image: Tensor,
+  ): Tensor {
+    const map = this.#options.labelFeat ? labelIds : inst;
+    const ids = this.#options.labelFeat ? batch.label : batch.inst;
+    if (!map || !ids) {
+      throw new TypeError(
+        `Cannot encode features as the ${
+          this.#options.labelFeat ? "label ids" : "instance map"
+        } must be present: current value is undefined`,
+      );
+    }
+    return netE.forward(image, map, uniqueIds(ids));
+  }
+
+  /**
+   * G's output (N, 3, H, W) in [-1, 1] for label ids (int32 (N, 1, H, W); the float RGB label
+   * image for `label_nc` 0) and an instance map (int32 (N, 1, H, W)) unless `noInstance`, with
+   * optional features (N, feat_num, H, W). Records no tape; the networks' train/eval mode is
+   * left as it is.
+   *
+   * @example
+   * ```ts ignore
+   * const image = trainer.generate(labelMap(ids, [1, 1, 512, 1024], 35), inst);
+   * ```
+   */
+  generate(label: Tensor, inst?: Tensor, features?: Tensor): Tensor {
+    return noGrad(() =>
+      tidy(() =>
+        this.nets.netG.forward(generatorInput(labelInput(label, inst, this.#options), features))
+      )
+    );
+  }
+
+  /** Frees the optimizers' moments and the image pool (not the networks). */
+  dispose(): void {
+    this.optimizerG.dispose();
+    this.optimizerD.dispose();
+    this.pool.dispose();
+  }
+}
+
+/** The five losses in one (5) tensor, 0 for a disabled one, for a single read-back. */
+function pack(losses: readonly (Tensor | null)[]): Tensor {
+  const out = full([losses.length], 0);
+  const rt = runtime();
+  losses.forEach((t, k) => t && rt.copy(t.buffer, 0, out.buffer, k * 4, 4));
+  return out;
+}
