@@ -10,12 +10,14 @@ import { benchData } from "../lib/data/bench.ts";
 import { benchAdam } from "./bench/adam.ts";
 import { benchConv } from "./bench/conv.ts";
 import { benchNorm } from "./bench/norm.ts";
+import { benchTrain } from "./bench/train.ts";
 
 const groups: Record<string, { gpu: boolean; run: () => Promise<unknown> }> = {
   conv: { gpu: true, run: benchConv },
   norm: { gpu: true, run: benchNorm },
   adam: { gpu: true, run: benchAdam },
   data: { gpu: false, run: () => benchData() },
+  train: { gpu: true, run: () => benchTrain() },
 };
 
 if (import.meta.main) {
