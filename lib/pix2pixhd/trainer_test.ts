@@ -8,7 +8,8 @@ import { labelMap } from "../ops/label_maps.ts";
 import { Adam } from "../optim/adam.ts";
 import { clearTape, tapeLength } from "../tensor/autograd.ts";
 import { Tensor, tidy } from "../tensor/tensor.ts";
-import { batchInputs, discriminatorInput } from "./input.ts";
+import { uniqueIds } from "../ops/instance_pool.ts";
+import { batchInputs, discriminatorInput, generatorInput } from "./input.ts";
 import { featureMatchingLoss, ganLoss, vggLoss } from "./losses.ts";
 import { defineD } from "./networks/define_d.ts";
 import { defineG } from "./networks/define_g.ts";
@@ -104,6 +105,66 @@ Deno.test("Trainer.step: the five losses, then G from the G loss and D from the 
   }
   for (const t of expected) t.dispose();
   for (const m of [netG, netD, g2, d2, optG, optD, trainer]) m.dispose();
+});
+
+Deno.test("Trainer with an encoder (--instance_feat, --label_feat): E's pooled features join G's input and E trains with G", async () => {
+  await gpu();
+  const FEAT = 3;
+  const makeGF = () =>
+    defineG({
+      netG: "global",
+      inputNc: CLASSES + 1 + FEAT,
+      ngf: 4,
+      nDownsampleGlobal: 2,
+      nBlocksGlobal: 1,
+      seed: 1,
+    });
+  const makeE = () =>
+    defineG({ netG: "encoder", inputNc: 3, outputNc: FEAT, ngf: 4, nDownsampleGlobal: 2, seed: 3 });
+  const b = batch(7);
+  for (const labelFeat of [false, true]) {
+    const options: TrainerOptions = { labelNc: CLASSES, lr: 0.01, labelFeat };
+    const [netG, netD, netE] = [makeGF(), makeD(), makeE()];
+    const trainer = new Trainer({ netG, netD, netE, vgg }, options);
+    const initialE = await values(netE.parameters());
+    const losses = await trainer.step(b);
+
+    // G's half of the same iteration by hand: E over the real photo, pooled per instance (or
+    // per label), concatenated to G's input; one Adam over G's and E's parameters.
+    const [g2, d2, e2] = [makeGF(), makeD(), makeE()];
+    const optG = new Adam([...g2.parameters(), ...e2.parameters()], {
+      lr: 0.01,
+      betas: [0.5, 0.999],
+    });
+    const gLosses = tidy(() => {
+      const { label, image, inst, labelIds } = batchInputs(b, options);
+      const map = labelFeat ? labelIds! : inst!;
+      const features = e2.forward(image!, map, uniqueIds(labelFeat ? b.label : b.inst!));
+      const fake = g2.forward(generatorInput(label, features));
+      const predReal = d2.forward(discriminatorInput(label, image!));
+      const predFake = d2.forward(discriminatorInput(label, fake));
+      const gGan = ganLoss(predFake, true);
+      const gFeat = featureMatchingLoss(predFake, predReal);
+      const gVgg = vggLoss(vgg, fake, image!);
+      add(add(gGan, gFeat), gVgg).backward();
+      optG.step();
+      return [gGan, gFeat, gVgg];
+    });
+    clearTape();
+    const want = (await values(gLosses)).map((v) => v[0]);
+    assertClose([losses.G_GAN, losses.G_GAN_Feat, losses.G_VGG], want, "G losses", {
+      atol: 0,
+      rtol: 1e-6,
+    });
+    const gotE = await values(netE.parameters());
+    const refE = await values(e2.parameters());
+    gotE.forEach((v, i) => {
+      assertClose(v, refE[i], `E parameter ${i}`, { atol: 1e-7, rtol: 0 });
+      assert.ok(v.some((x, j) => x !== initialE[i][j]), `E parameter ${i} did not train`);
+    });
+    for (const t of gLosses) t.dispose();
+    for (const m of [netG, netD, netE, g2, d2, e2, optG, trainer]) m.dispose();
+  }
 });
 
 Deno.test("Trainer.step frees its tape and buffers: memory stays flat over steps", async () => {
