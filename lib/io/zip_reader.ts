@@ -72,7 +72,7 @@ export class ZipReader {
     while (at >= 0 && view.getUint32(at, true) !== EOCD) at--;
     if (at < 0) {
       throw new SyntaxError(
-        `Cannot read '${source.name}' as a zip archive as it has no end-of-central-directory record: current value is ${source.size} bytes`,
+        `Cannot read '${source.name}' as a zip archive as it has no end-of-central-directory record (the file is truncated or not a zip): current value is ${source.size} bytes`,
       );
     }
     let count = view.getUint16(at + 10, true);

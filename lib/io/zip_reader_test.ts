@@ -61,5 +61,10 @@ Deno.test("ZipReader refuses bytes without an end record and unknown entries", a
 Deno.test("ZipReader reports a truncated archive", async () => {
   const zip = await zipOf("a/data/0", new Uint8Array(500));
   const cut = zip.subarray(0, zip.length - 30);
-  await rejects(ZipReader.open(new BytesSource(cut, "cut.pth")), SyntaxError);
+  await rejects(
+    ZipReader.open(new BytesSource(cut, "cut.pth")),
+    new SyntaxError(
+      `Cannot read 'cut.pth' as a zip archive as it has no end-of-central-directory record (the file is truncated or not a zip): current value is ${cut.length} bytes`,
+    ),
+  );
 });
