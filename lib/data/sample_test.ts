@@ -1,6 +1,8 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { toRgb } from "./convert.ts";
+import { decodeImage } from "./decode.ts";
 import { listDataset } from "./layout.ts";
 import { writeStreetDataset } from "./make.ts";
 import { decodePng, encodePng } from "./png.ts";
@@ -191,4 +193,41 @@ Deno.test("in every resize_or_crop mode the label and instance maps stay aligned
       }
     }
   }
+});
+
+Deno.test("a Cityscapes tree with JPEG photos loads, instance ids above 32767 stay positive", async () => {
+  const root = await Deno.makeTempDir();
+  await writeStreetDataset(root, {
+    count: 1,
+    width: 512,
+    height: 256,
+    seed: 1,
+    layout: "cityscapes",
+    photoFormat: "jpg",
+  });
+  const [entry] = await listDataset(root);
+  ok(entry.image!.endsWith("leftImg8bit/train/synth/synth_000000_000019_leftImg8bit.jpg"));
+  const s = await loadSample(entry, {
+    labelNc: 35,
+    transform: { resizeOrCrop: "scale_width", loadSize: 256 },
+    seed: 0,
+  });
+  deepEqual([s.width, s.height], [256, 128]);
+  const photo = toRgb(decodeImage(await Deno.readFile(entry.image!), entry.image!));
+  deepEqual(
+    s.image,
+    resizeBicubic({ width: 512, height: 256, channels: 3, data: photo }, {
+      width: 256,
+      height: 128,
+    })
+      .data,
+  );
+  let bicycles = 0;
+  for (let p = 0; p < s.label.length; p++) {
+    const id = s.inst![p] >= 1000 ? Math.floor(s.inst![p] / 1000) : s.inst![p];
+    if (id !== s.label[p]) throw new RangeError(`maps disagree at ${p}`);
+    if (s.inst![p] >= 33000) bicycles++;
+  }
+  ok(bicycles > 0, "no bicycle pixels (ids 33000 and up)");
+  await Deno.remove(root, { recursive: true });
 });
