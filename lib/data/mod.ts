@@ -38,6 +38,7 @@ export * from "./jpeg.ts";
 export * from "./layout.ts";
 export * from "./loader.ts";
 export * from "./make.ts";
+export * from "./open.ts";
 export * from "./order.ts";
 export * from "./png.ts";
 export * from "./raster.ts";
