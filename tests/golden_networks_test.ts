@@ -4,52 +4,21 @@
  * the load reports.
  */
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { goldenDir } from "../lib/io/_test_utils.ts";
 import { openCheckpoint } from "../lib/io/open_checkpoint.ts";
 import { saveCheckpoint } from "../lib/io/save_checkpoint.ts";
 import type { TensorData } from "../lib/io/tensor_data.ts";
-import type { Module } from "../lib/nn/module.ts";
 import { avgPool2d } from "../lib/ops/avg_pool2d.ts";
 import { conv2d } from "../lib/ops/conv2d.ts";
 import { leakyRelu } from "../lib/ops/elementwise.ts";
 import { uniqueIds } from "../lib/ops/instance_pool.ts";
-import {
-  defineD,
-  type DefineDOptions,
-  defineG,
-  type DefineGOptions,
-} from "../lib/pix2pixhd/mod.ts";
+import { defineD, defineG } from "../lib/pix2pixhd/mod.ts";
 import { noGrad } from "../lib/tensor/autograd.ts";
 import { Tensor } from "../lib/tensor/tensor.ts";
 import { gpu, randn } from "./check.ts";
+import { ckpt, D, E, G, golden, loaded, tiny } from "./golden.ts";
 import { readNpy } from "./npy.ts";
 
-const golden = goldenDir();
-const tiny = `${golden}/tiny`;
 const ignore = golden === undefined;
-const ckpt = (net: string) => `${tiny}/checkpoints/golden/latest_net_${net}.pth`;
-
-/** manifest.json → construction_calls. */
-const G = {
-  netG: "local",
-  inputNc: 36,
-  outputNc: 3,
-  ngf: 16,
-  nDownsampleGlobal: 3,
-  nBlocksGlobal: 3,
-  nLocalEnhancers: 1,
-  nBlocksLocal: 2,
-  norm: "instance",
-} as const satisfies DefineGOptions;
-const D = {
-  inputNc: 39,
-  ndf: 16,
-  nLayersD: 3,
-  norm: "instance",
-  numD: 2,
-  getIntermFeat: true,
-} as const satisfies DefineDOptions;
-const E = { netG: "encoder", inputNc: 3, outputNc: 3, ngf: 16, nDownsampleGlobal: 4 } as const;
 const TESTS = [
   "synthtest_000000_000019_gtFine_labelIds",
   "synthtest_000001_000019_gtFine_labelIds",
@@ -68,13 +37,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 async function npyTensor(path: string): Promise<Tensor> {
   const { shape, data } = await readNpy(path);
   return Tensor.from(data, shape);
-}
-
-async function loaded<M extends Module>(net: M, path: string): Promise<M> {
-  using checkpoint = await openCheckpoint(path);
-  const report = await net.loadStateDict(checkpoint.tensors);
-  equal(report.loaded.length, checkpoint.keys().length);
-  return net;
 }
 
 Deno.test({

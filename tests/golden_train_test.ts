@@ -20,7 +20,6 @@ import { join } from "node:path";
 import { collate } from "../lib/data/batch.ts";
 import { listDataset } from "../lib/data/layout.ts";
 import { loadSample } from "../lib/data/sample.ts";
-import { goldenDir } from "../lib/io/_test_utils.ts";
 import { openCheckpoint } from "../lib/io/open_checkpoint.ts";
 import { toFloat32 } from "../lib/io/to_float32.ts";
 import type { Module } from "../lib/nn/module.ts";
@@ -28,20 +27,13 @@ import { defineD, defineG } from "../lib/pix2pixhd/mod.ts";
 import { LOSS_NAMES, Trainer } from "../lib/pix2pixhd/trainer.ts";
 import { loadVgg19 } from "../lib/pix2pixhd/vgg19.ts";
 import { gpu } from "./check.ts";
+import { ckpt, D, G, golden, loaded, tiny } from "./golden.ts";
 
-const golden = goldenDir();
-const tiny = `${golden}/tiny`;
 const LR = 0.0002;
 /** Relative tolerance of each iteration's losses (see above). */
 const LOSS_RTOL = [1e-4, 1e-4, 2e-3];
 /** The share of a tensor's elements allowed beyond 1e-4 of train.py's after three steps. */
 const OUTLIERS = 0.03;
-
-async function load<M extends Module>(net: M, path: string): Promise<M> {
-  using checkpoint = await openCheckpoint(path);
-  await net.loadStateDict(checkpoint.tensors);
-  return net;
-}
 
 /** What {@linkcode compare} found for one network. */
 interface Match {
@@ -92,22 +84,8 @@ Deno.test({
     const manifest = JSON.parse(await Deno.readTextFile(`${tiny}/manifest.json`));
     const expected = JSON.parse(await Deno.readTextFile(`${tiny}/train/losses.json`)).iterations;
     const loose = manifest.non_reproducible_trained_params.params;
-    const netG = await load(
-      defineG({
-        netG: "local",
-        inputNc: 36,
-        ngf: 16,
-        nDownsampleGlobal: 3,
-        nBlocksGlobal: 3,
-        nLocalEnhancers: 1,
-        nBlocksLocal: 2,
-      }),
-      `${tiny}/checkpoints/golden/latest_net_G.pth`,
-    );
-    const netD = await load(
-      defineD({ inputNc: 39, ndf: 16, nLayersD: 3, numD: 2 }),
-      `${tiny}/checkpoints/golden/latest_net_D.pth`,
-    );
+    const netG = await loaded(defineG(G), ckpt("G"));
+    const netD = await loaded(defineD(D), ckpt("D"));
     const vgg = await loadVgg19(`${tiny}/vgg19_random.pth`);
     const trainer = new Trainer({ netG, netD, vgg }, {
       labelNc: 35,
