@@ -13,7 +13,7 @@ import { batchInputs, discriminatorInput, generatorInput } from "./input.ts";
 import { featureMatchingLoss, ganLoss, vggLoss } from "./losses.ts";
 import { defineD } from "./networks/define_d.ts";
 import { defineG } from "./networks/define_g.ts";
-import { type Losses, Trainer, type TrainerOptions } from "./trainer.ts";
+import { type DiscriminatorNet, type Losses, Trainer, type TrainerOptions } from "./trainer.ts";
 
 const [H, W, CLASSES] = [16, 16, 3];
 
@@ -58,6 +58,20 @@ function batch(seed: number): Batch {
   };
 }
 
+/**
+ * G's losses of one iteration by hand, D on the fake and on the real image, with the G loss's
+ * backward pass run: [G_GAN, G_GAN_Feat, G_VGG].
+ */
+function gLossesByHand(netD: DiscriminatorNet, label: Tensor, image: Tensor, fake: Tensor) {
+  const predReal = netD.forward(discriminatorInput(label, image));
+  const predFake = netD.forward(discriminatorInput(label, fake));
+  const gGan = ganLoss(predFake, true);
+  const gFeat = featureMatchingLoss(predFake, predReal);
+  const gVgg = vggLoss(vgg, fake, image);
+  add(add(gGan, gFeat), gVgg).backward();
+  return [gGan, gFeat, gVgg];
+}
+
 async function values(ts: Tensor[]): Promise<Float32Array[]> {
   return await Promise.all(ts.map((t) => t.data() as Promise<Float32Array>));
 }
@@ -79,12 +93,7 @@ Deno.test("Trainer.step: the five losses, then G from the G loss and D from the 
   const expected = tidy(() => {
     const { label, image } = batchInputs(b, options);
     const fake = g2.forward(label);
-    const predReal = d2.forward(discriminatorInput(label, image!));
-    const predFake = d2.forward(discriminatorInput(label, fake));
-    const gGan = ganLoss(predFake, true);
-    const gFeat = featureMatchingLoss(predFake, predReal);
-    const gVgg = vggLoss(vgg, fake, image!);
-    add(add(gGan, gFeat), gVgg).backward();
+    const [gGan, gFeat, gVgg] = gLossesByHand(d2, label, image!, fake);
     optG.step();
     optD.zeroGrad();
     const dFake = ganLoss(d2.forward(discriminatorInput(label, fake.detach())), false);
@@ -141,14 +150,9 @@ Deno.test("Trainer with an encoder (--instance_feat, --label_feat): E's pooled f
       const map = labelFeat ? labelIds! : inst!;
       const features = e2.forward(image!, map, uniqueIds(labelFeat ? b.label : b.inst!));
       const fake = g2.forward(generatorInput(label, features));
-      const predReal = d2.forward(discriminatorInput(label, image!));
-      const predFake = d2.forward(discriminatorInput(label, fake));
-      const gGan = ganLoss(predFake, true);
-      const gFeat = featureMatchingLoss(predFake, predReal);
-      const gVgg = vggLoss(vgg, fake, image!);
-      add(add(gGan, gFeat), gVgg).backward();
+      const losses = gLossesByHand(d2, label, image!, fake);
       optG.step();
-      return [gGan, gFeat, gVgg];
+      return losses;
     });
     clearTape();
     const want = (await values(gLosses)).map((v) => v[0]);
