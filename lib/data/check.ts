@@ -33,6 +33,8 @@ export interface CheckReport {
   layout: Layout;
   /** Complete samples. */
   samples: number;
+  /** The complete samples' files, sorted by label path (what `listDataset` returns). */
+  entries: DatasetEntry[];
   /** Pixels per label value 0..255 over all label maps (all zero when `label_nc` is 0). */
   labelCounts: number[];
   /** Sizes as read, "WxH", with the number of samples of each. */
@@ -116,7 +118,14 @@ export async function checkDataset(root: string, options: CheckOptions = {}): Pr
     });
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { layout: scan.layout, samples: scan.entries.length, labelCounts, sizes, problems };
+  return {
+    layout: scan.layout,
+    samples: scan.entries.length,
+    entries: scan.entries,
+    labelCounts,
+    sizes,
+    problems,
+  };
 }
 
 async function checkEntry(

@@ -37,14 +37,13 @@ export interface OpenDatasetOptions extends LoaderOptions, Omit<LayoutOptions, "
  */
 export async function openDataset(root: string, options: OpenDatasetOptions): Promise<DataLoader> {
   const { check = true, multiple, ...rest } = options;
-  if (check) {
-    const report = await checkDataset(root, { ...rest, multiple });
-    if (report.problems.length > 0) {
-      const list = report.problems.map((p) => `  ${p.file}: ${p.message}`).join("\n");
-      throw new RangeError(
-        `Cannot train on ${root} as the dataset has ${report.problems.length} problem(s):\n${list}`,
-      );
-    }
+  if (!check) return new DataLoader(await listDataset(root, rest), rest);
+  const report = await checkDataset(root, { ...rest, multiple });
+  if (report.problems.length > 0) {
+    const list = report.problems.map((p) => `  ${p.file}: ${p.message}`).join("\n");
+    throw new RangeError(
+      `Cannot train on ${root} as the dataset has ${report.problems.length} problem(s):\n${list}`,
+    );
   }
-  return new DataLoader(await listDataset(root, rest), rest);
+  return new DataLoader(report.entries, rest);
 }
