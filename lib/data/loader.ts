@@ -157,9 +157,11 @@ export class DataLoader {
    * discards the samples already requested.
    *
    * @param epoch The epoch number: it selects the shuffle and each sample's crop and flip.
+   * @param start The first batch to give (to resume inside an epoch); those before it are not
+   * loaded. Default 0.
    * @returns The batches, in order.
    */
-  async *epoch(epoch: number): AsyncGenerator<Batch, void, undefined> {
+  async *epoch(epoch: number, start = 0): AsyncGenerator<Batch, void, undefined> {
     if (this.#closed) {
       throw new TypeError(
         "Cannot stream an epoch as the loader is closed: current value is closed",
@@ -173,10 +175,16 @@ export class DataLoader {
     this.#running = true;
     const { batchSize, prefetch } = this.#options;
     const batches = epochOrder(this.#entries.length, epoch, this.#options);
+    if (!(Number.isInteger(start) && start >= 0 && start <= batches.length)) {
+      this.#running = false;
+      throw new RangeError(
+        `Cannot start the epoch at batch ${start} as it has ${batches.length} batches: current value is ${start}`,
+      );
+    }
     const order = batches.flat();
     const pending: (Promise<Sample> | undefined)[] = [];
-    let requested = 0;
-    let consumed = 0;
+    let requested = start * batchSize;
+    let consumed = requested;
     const fill = () => {
       while (requested < order.length && requested - consumed < prefetch * batchSize) {
         const promise = this.#load(order[requested], epoch);
@@ -186,7 +194,7 @@ export class DataLoader {
       this.#ahead = requested - consumed;
     };
     try {
-      for (let b = 0; b < batches.length; b++) {
+      for (let b = start; b < batches.length; b++) {
         fill();
         const samples = await Promise.all(pending.slice(b * batchSize, (b + 1) * batchSize));
         for (let i = b * batchSize; i < (b + 1) * batchSize; i++) pending[i] = undefined;

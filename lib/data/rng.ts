@@ -61,6 +61,11 @@ export class Rng {
    *
    * @returns An integer in [0, 2^32).
    */
+  /** The generator's state: `new Rng(rng.state)` continues the same sequence. */
+  get state(): number {
+    return this.#state;
+  }
+
   next(): number {
     this.#state = (this.#state + 0x6d2b79f5) >>> 0;
     let t = this.#state;

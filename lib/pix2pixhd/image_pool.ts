@@ -31,7 +31,7 @@ export class ImagePool {
   /** The most images held. */
   readonly poolSize: number;
   readonly #images: Tensor[] = [];
-  readonly #rng: Rng;
+  #rng: Rng;
 
   /** A pool of `poolSize` images (`--pool_size`, 0 to turn it off). */
   constructor(poolSize: number, options: ImagePoolOptions = {}) {
@@ -47,6 +47,31 @@ export class ImagePool {
   /** Images held now. */
   get length(): number {
     return this.#images.length;
+  }
+
+  /** The images held, (1, C, H, W) each, in slot order (owned by the pool). */
+  get images(): readonly Tensor[] {
+    return this.#images;
+  }
+
+  /** The state of the pool's random choices, for {@linkcode ImagePool.restore}. */
+  get rngState(): number {
+    return this.#rng.state;
+  }
+
+  /**
+   * Replaces the pool's contents and random state with saved ones, so that a resumed run makes
+   * the same choices; the pool takes ownership of `images`.
+   */
+  restore(images: Tensor[], rngState: number): void {
+    if (images.length > this.poolSize) {
+      throw new RangeError(
+        `Cannot restore the image pool as it holds at most ${this.poolSize} images: current value is ${images.length}`,
+      );
+    }
+    this.dispose();
+    for (const image of images) this.#images.push(image.keep());
+    this.#rng = new Rng(rngState);
   }
 
   /** (N, C, H, W) -> (N, C, H, W), detached from the tape. */

@@ -112,14 +112,14 @@ function endsInSigmoid(netD: DiscriminatorNet): boolean {
 export class Trainer {
   /** The networks. */
   readonly nets: Readonly<TrainerNetworks>;
-  /** Adam over G's (then E's) parameters. */
-  readonly optimizerG: Adam;
+  #optimizerG: Adam;
   /** Adam over D's parameters. */
   readonly optimizerD: Adam;
   /** The pool of past discriminator inputs. */
   readonly pool: ImagePool;
   readonly #options: Readonly<TrainerOptions>;
   readonly #sigmoid: boolean;
+  readonly #adam: { lr: number; betas: readonly [number, number] };
 
   /** A trainer of `nets`; the optimizers start from zero moments. */
   constructor(nets: TrainerNetworks, options: TrainerOptions) {
@@ -138,10 +138,41 @@ export class Trainer {
     this.#options = Object.freeze({ ...options });
     this.#sigmoid = !!options.noLsgan && !sigmoidD;
     const adam = { lr: options.lr ?? 0.0002, betas: [options.beta1 ?? 0.5, 0.999] as const };
-    const paramsG = [...nets.netG.parameters(), ...(nets.netE?.parameters() ?? [])];
-    this.optimizerG = new Adam(paramsG, adam);
+    this.#adam = adam;
+    this.#optimizerG = new Adam(this.#allParamsG(), adam);
     this.optimizerD = new Adam(nets.netD.parameters(), adam);
     this.pool = new ImagePool(options.poolSize ?? 0, { seed: options.poolSeed ?? 0 });
+  }
+
+  /** Adam over G's (then E's) trained parameters. */
+  get optimizerG(): Adam {
+    return this.#optimizerG;
+  }
+
+  #allParamsG(): Tensor[] {
+    return [...this.nets.netG.parameters(), ...(this.nets.netE?.parameters() ?? [])];
+  }
+
+  /**
+   * Replaces G's optimizer by a fresh Adam (zero moments, the current learning rate) over
+   * `params`, and freezes the rest of G and E: `--niter_fix_global` trains only the outermost
+   * local enhancer (and E) first. Without `params`, every parameter of G and E is trained again,
+   * as pix2pixHD's `update_fixed_params` does once the fixed epochs are over.
+   */
+  resetOptimizerG(params?: readonly Tensor[]): void {
+    const all = this.#allParamsG();
+    const trained = new Set(params ?? all);
+    for (const p of trained) {
+      if (!all.includes(p)) {
+        throw new TypeError(
+          `Cannot train a tensor that is not a parameter of G or E: current value is [${p.shape}]`,
+        );
+      }
+    }
+    for (const p of all) p.requiresGrad = trained.has(p);
+    const lr = this.lr;
+    this.#optimizerG.dispose();
+    this.#optimizerG = new Adam([...trained], { ...this.#adam, lr });
   }
 
   /** The learning rate of both optimizers. */
@@ -156,7 +187,7 @@ export class Trainer {
         `Cannot set the learning rate as it must be >= 0: current value is ${value}`,
       );
     }
-    this.optimizerG.lr = value;
+    this.#optimizerG.lr = value;
     this.optimizerD.lr = value;
   }
 
@@ -273,6 +304,29 @@ export class Trainer {
       tidy(() =>
         this.nets.netG.forward(generatorInput(labelInput(label, inst, this.#options), features))
       )
+    );
+  }
+
+  /**
+   * G's output (N, 3, H, W) for a loader batch, as the training step computes it (with E's
+   * features of the batch's photo when training E), without a tape.
+   */
+  synthesize(batch: Batch): Tensor {
+    return noGrad(() =>
+      tidy(() => {
+        const inputs = batchInputs(batch, this.#options);
+        const { netE } = this.nets;
+        let features: Tensor | undefined;
+        if (netE) {
+          if (!inputs.image) {
+            throw new TypeError(
+              "Cannot encode features of a batch without photos: current value is undefined",
+            );
+          }
+          features = this.#encode(netE, batch, inputs.inst, inputs.labelIds, inputs.image);
+        }
+        return this.nets.netG.forward(generatorInput(inputs.label, features));
+      })
     );
   }
 

@@ -1,0 +1,139 @@
+/**
+ * The networks a set of options describes (`Pix2PixHDModel.initialize`): G, D and E with their
+ * input channels, and the architecture flags a checkpoint's `opt.json` pins down.
+ *
+ * @module
+ */
+import { mixSeed } from "../data/rng.ts";
+import { defineD } from "../pix2pixhd/networks/define_d.ts";
+import { defineG } from "../pix2pixhd/networks/define_g.ts";
+import type { Encoder } from "../pix2pixhd/networks/encoder.ts";
+import type { GlobalGenerator } from "../pix2pixhd/networks/global_generator.ts";
+import type { LocalEnhancer } from "../pix2pixhd/networks/local_enhancer.ts";
+import type { MultiscaleDiscriminator } from "../pix2pixhd/networks/multiscale_discriminator.ts";
+import type { NormType } from "../pix2pixhd/networks/norm.ts";
+import type { Options } from "./options.ts";
+
+/** The flags that fix the generator's (and the encoder's) layout and input. */
+export const GENERATOR_FLAGS = [
+  "label_nc",
+  "input_nc",
+  "output_nc",
+  "no_instance",
+  "netG",
+  "ngf",
+  "n_downsample_global",
+  "n_blocks_global",
+  "n_local_enhancers",
+  "n_blocks_local",
+  "norm",
+  "instance_feat",
+  "label_feat",
+  "feat_num",
+  "nef",
+  "n_downsample_E",
+] as const;
+
+/** The flags that fix the discriminator's layout. */
+export const DISCRIMINATOR_FLAGS = ["num_D", "n_layers_D", "ndf", "no_ganFeat_loss", "no_lsgan"];
+
+/** Whether the options train or use the feature encoder. */
+export function usesFeatures(o: Options): boolean {
+  return !!(o.instance_feat || o.label_feat);
+}
+
+/** G's input channels: labels (or the input image), the boundary map, the features. */
+export function generatorInputNc(o: Options): number {
+  const labels = o.label_nc === 0 ? o.input_nc as number : o.label_nc as number;
+  return labels + (o.no_instance ? 0 : 1) + (usesFeatures(o) ? o.feat_num as number : 0);
+}
+
+/** G as the options describe it, with pix2pixHD's initial weights from `--seed`. */
+export function buildG(o: Options): GlobalGenerator | LocalEnhancer {
+  const common = {
+    inputNc: generatorInputNc(o),
+    outputNc: o.output_nc as number,
+    ngf: o.ngf as number,
+    nDownsampleGlobal: o.n_downsample_global as number,
+    nBlocksGlobal: o.n_blocks_global as number,
+    nLocalEnhancers: o.n_local_enhancers as number,
+    nBlocksLocal: o.n_blocks_local as number,
+    norm: o.norm as NormType,
+    seed: mixSeed(o.seed as number, 1),
+  };
+  return o.netG === "local"
+    ? defineG({ ...common, netG: "local" })
+    : defineG({ ...common, netG: "global" });
+}
+
+/** D as the options describe it (its input: G's label input and an image). */
+export function buildD(o: Options): MultiscaleDiscriminator {
+  const labels = o.label_nc === 0 ? o.input_nc as number : o.label_nc as number;
+  return defineD({
+    inputNc: labels + (o.no_instance ? 0 : 1) + (o.output_nc as number),
+    ndf: o.ndf as number,
+    nLayersD: o.n_layers_D as number,
+    norm: o.norm as NormType,
+    useSigmoid: !!o.no_lsgan,
+    numD: o.num_D as number,
+    getIntermFeat: !o.no_ganFeat_loss,
+    seed: mixSeed(o.seed as number, 2),
+  });
+}
+
+/** E as pix2pixHD builds it: `define_G(output_nc, feat_num, nef, 'encoder', n_downsample_E)`. */
+export function buildE(o: Options): Encoder {
+  return defineG({
+    netG: "encoder",
+    inputNc: o.output_nc as number,
+    outputNc: o.feat_num as number,
+    ngf: o.nef as number,
+    nDownsampleGlobal: o.n_downsample_E as number,
+    norm: o.norm as NormType,
+    seed: mixSeed(o.seed as number, 3),
+  });
+}
+
+/**
+ * The options with the architecture of a saved run (`opt.json`): a flag not given takes the saved
+ * value; a flag given that contradicts it is an error naming both.
+ *
+ * @example
+ * ```ts
+ * import { equal, throws } from "node:assert/strict";
+ * import { withSavedArchitecture } from "./model.ts";
+ * import { parseOptions } from "./options.ts";
+ *
+ * const saved = parseOptions("train", ["--netG", "local", "--ngf", "32"]).options;
+ * const test = parseOptions("test", []);
+ * equal(withSavedArchitecture(test.options, test.given, saved, "opt.json").ngf, 32);
+ * const bad = parseOptions("test", ["--ngf", "64"]);
+ * throws(() => withSavedArchitecture(bad.options, bad.given, saved, "opt.json"), /--ngf/);
+ * ```
+ */
+export function withSavedArchitecture(
+  options: Options,
+  given: ReadonlySet<string>,
+  saved: Options,
+  file: string,
+  flags: readonly string[] = GENERATOR_FLAGS,
+): Options {
+  const out: Record<string, string | number | boolean> = { ...options };
+  const conflicts: string[] = [];
+  for (const k of flags) {
+    if (!(k in saved)) continue;
+    if (given.has(k)) {
+      if (options[k] !== saved[k]) {
+        conflicts.push(`--${k} ${options[k]} (trained with ${saved[k]})`);
+      }
+    } else out[k] = saved[k];
+  }
+  if (conflicts.length > 0) {
+    throw new TypeError(
+      `Cannot use the checkpoint as ${file} records another architecture: ${
+        conflicts.join(", ")
+      } (leave these flags out to use the saved ones)`,
+    );
+  }
+  return Object.freeze(out);
+}

@@ -1,0 +1,515 @@
+/**
+ * pix2pixHD's `train.py`: builds (or loads) G, D and E from the options, streams the dataset,
+ * runs the coarse-to-fine schedule (`--niter` epochs at the starting rate, `--niter_decay` of
+ * linear decay, `--niter_fix_global` epochs on the outermost enhancer first), and writes
+ * checkpoints, the training state, the loss logs and the results page.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Batch } from "../data/batch.ts";
+import { openDataset } from "../data/open.ts";
+import { mixSeed } from "../data/rng.ts";
+import { type ResizeOrCrop, sizeMultiple } from "../data/transform.ts";
+import { initGpu } from "../gpu/kernel.ts";
+import { openCheckpoint } from "../io/open_checkpoint.ts";
+import type { Module } from "../nn/module.ts";
+import type { Encoder } from "../pix2pixhd/networks/encoder.ts";
+import { LOSS_NAMES, type Losses, Trainer } from "../pix2pixhd/trainer.ts";
+import { loadVgg19 } from "../pix2pixhd/vgg19.ts";
+import { resolveVggWeights } from "../pix2pixhd/vgg_weights.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import {
+  loadNetwork,
+  loadTrainState,
+  networkPath,
+  type Progress,
+  readIter,
+  saveNetwork,
+  saveTrainState,
+  statePath,
+  type TrainState,
+  writeIter,
+  writeTextAtomic,
+} from "./checkpoints.ts";
+import { imagePage, lossPlot, type LossPoint, type PageRow } from "./html.ts";
+import {
+  buildD,
+  buildE,
+  buildG,
+  DISCRIMINATOR_FLAGS,
+  GENERATOR_FLAGS,
+  usesFeatures,
+  withSavedArchitecture,
+} from "./model.ts";
+import { type Options, optJson, optText, type ParsedOptions, readOptJson } from "./options.ts";
+import { colorizeLabels, encodeImage, imageBytes } from "./visuals.ts";
+
+/** One line of `loss_log.jsonl`. */
+export interface LossRecord extends Losses {
+  epoch: number;
+  /** Images done in the epoch. */
+  iter: number;
+  /** Images done since the start. */
+  step: number;
+  lr: number;
+  /** Seconds per image of this step. */
+  sec: number;
+}
+
+/** Callbacks and controls of {@linkcode train}. */
+export interface TrainHooks {
+  /** Once aborted, training stops after the current step and saves `latest` (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Called after every step. */
+  onStep?: (record: LossRecord) => void;
+  /** Where messages go (default `console.log`). */
+  print?: (line: string) => void;
+  /** A progress bar on stderr (default: when stderr is a terminal). */
+  progress?: boolean;
+}
+
+/** What {@linkcode train} did. */
+export interface TrainResult {
+  /** `checkpoints/<name>`. */
+  dir: string;
+  /** Images trained on since the run's start, resumed parts included. */
+  totalSteps: number;
+  /** Steps run by this call. */
+  steps: number;
+  /** Whether it stopped early on the signal (after saving `latest`). */
+  interrupted: boolean;
+  /** Mean seconds per training step in this call. */
+  secondsPerStep: number;
+  /** The results page, unless `--no_html`. */
+  page?: string;
+}
+
+/** The options `--debug` changes, as pix2pixHD's `train.py` changes them. */
+function applyDebug(o: Options): Options {
+  if (!o.debug) return o;
+  return Object.freeze({
+    ...o,
+    display_freq: 1,
+    print_freq: 1,
+    niter: 1,
+    niter_decay: 0,
+    max_dataset_size: 10,
+  });
+}
+
+/** The learning rate during `epoch` when resuming without a saved state. */
+function lrAt(o: Options, epoch: number): number {
+  const lr0 = o.lr as number;
+  const niter = o.niter as number;
+  const decay = o.niter_decay as number;
+  if (epoch <= niter + 1 || decay === 0) return lr0;
+  return Math.max(0, lr0 - (epoch - niter - 1) * (lr0 / decay));
+}
+
+function fmtTime(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "?";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor(s / 60) % 60;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+/** `(epoch: E, iters: I, time: T) G_GAN: x ...` as pix2pixHD prints it (zero losses left out). */
+export function lossLine(epoch: number, iter: number, sec: number, losses: Losses): string {
+  let line = `(epoch: ${epoch}, iters: ${iter}, time: ${sec.toFixed(3)}) `;
+  for (const k of LOSS_NAMES) if (losses[k] !== 0) line += `${k}: ${losses[k].toFixed(3)} `;
+  return line;
+}
+
+/**
+ * Trains pix2pixHD as `train.py` does, from parsed `cli/train.ts` options; see the module doc.
+ * Resuming (`--continue_train`) restores the training state saved with the checkpoint, so that
+ * a run stopped and resumed ends with the weights of one never stopped.
+ */
+export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const print = hooks.print ?? ((line: string) => console.log(line));
+  let o = applyDebug(parsed.options);
+  const dir = join(o.checkpoints_dir as string, o.name as string);
+  await Deno.mkdir(dir, { recursive: true });
+  if (o.continue_train) {
+    const file = join(dir, "opt.json");
+    const text = await Deno.readTextFile(file).catch(() => undefined);
+    if (text !== undefined) {
+      o = withSavedArchitecture(o, parsed.given, readOptJson(text, file), file, [
+        ...GENERATOR_FLAGS,
+        ...DISCRIMINATOR_FLAGS,
+      ]);
+    }
+  }
+  const nLocal = o.n_local_enhancers as number;
+  if ((o.niter_fix_global as number) > 0 && o.netG !== "local") {
+    throw new TypeError(
+      `Cannot use --niter_fix_global as it trains the outermost local enhancer first and needs --netG local: current value is --netG ${o.netG}`,
+    );
+  }
+  for (const note of parsed.notes) print(`note: ${note}`);
+  print(optText(o, "train").trimEnd());
+  await writeTextAtomic(join(dir, "opt.txt"), optText(o, "train"));
+  await writeTextAtomic(join(dir, "opt.json"), optJson(o));
+
+  const rt = await initGpu();
+  print(`adapter: ${rt.gpu.adapter}`);
+
+  // Networks, loaded from this run (--continue_train) or from another (--load_pretrain).
+  const netG = buildG(o);
+  const netD = buildD(o);
+  const netE: Encoder | undefined = usesFeatures(o) ? buildE(o) : undefined;
+  const nets: [string, Module | undefined][] = [["G", netG], ["D", netD], ["E", netE]];
+  const which = o.which_epoch as string;
+  if (o.continue_train) {
+    for (const [key, net] of nets) {
+      if (!net) continue;
+      const path = networkPath(dir, which, key);
+      await loadNetwork(net, path, { strict: true });
+      print(`loaded ${path}`);
+    }
+  } else if (o.load_pretrain) {
+    for (const [key, net] of nets) {
+      if (!net) continue;
+      const path = networkPath(o.load_pretrain as string, which, key);
+      if (key !== "G" && !(await exists(path))) {
+        print(`note: ${path} does not exist; ${key} starts from its initial weights`);
+        continue;
+      }
+      const r = await loadNetwork(net, path, { strict: false });
+      print(`loaded ${r.loaded} tensors of ${key} from ${path}`);
+      if (r.unexpected.length) {
+        print(`  not used (the pretrained ${key} has more layers): ${r.unexpected.join(", ")}`);
+      }
+      if (r.missing.length) print(`  not loaded, initial weights kept: ${r.missing.join(", ")}`);
+    }
+  }
+  if (o.verbose) {
+    for (const [key, net] of nets) {
+      if (net) print(`net${key}: ${net.parameters().reduce((n, p) => n + p.size, 0)} parameters`);
+    }
+  }
+
+  const vgg = o.no_vgg_loss ? undefined : await loadVgg19(
+    await resolveVggWeights({ vggWeights: (o.vgg_weights as string) || undefined }),
+  );
+  const trainer = new Trainer({ netG, netD, netE, vgg }, {
+    labelNc: o.label_nc as number,
+    noInstance: o.no_instance as boolean,
+    lr: o.lr as number,
+    beta1: o.beta1 as number,
+    lambdaFeat: o.lambda_feat as number,
+    noGanFeatLoss: o.no_ganFeat_loss as boolean,
+    noVggLoss: o.no_vgg_loss as boolean,
+    noLsgan: o.no_lsgan as boolean,
+    poolSize: o.pool_size as number,
+    poolSeed: mixSeed(o.seed as number, 4),
+    labelFeat: o.label_feat as boolean,
+  });
+  const names = new Map<Tensor, string>();
+  for (const [key, net] of nets) {
+    for (const [name, p] of net?.namedParameters() ?? []) names.set(p, `${key}.${name}`);
+  }
+  const fixedParams = (o.niter_fix_global as number) > 0
+    ? [
+      ...netG.namedParameters().filter(([k]) => k.startsWith(`model${nLocal}`)).map(([, p]) => p),
+      ...(netE?.parameters() ?? []),
+    ]
+    : undefined;
+  const state: TrainState = {
+    optimizerG: trainer.optimizerG,
+    optimizerD: trainer.optimizerD,
+    pool: trainer.pool,
+    names,
+  };
+
+  const loader = await openDataset(o.dataroot as string, {
+    phase: o.phase as string,
+    labelNc: o.label_nc as number,
+    instance: !o.no_instance,
+    image: true,
+    transform: {
+      resizeOrCrop: o.resize_or_crop as ResizeOrCrop,
+      loadSize: o.loadSize as number,
+      fineSize: o.fineSize as number,
+      multiple: sizeMultiple({
+        netG: o.netG as string,
+        nDownsampleGlobal: o.n_downsample_global as number,
+        nLocalEnhancers: nLocal,
+      }),
+      flip: !o.no_flip,
+    },
+    batchSize: o.batchSize as number,
+    serialBatches: o.serial_batches as boolean,
+    maxDatasetSize: o.max_dataset_size as number,
+    seed: o.seed as number,
+    nThreads: o.nThreads as number,
+  });
+  const web = o.no_html ? undefined : join(dir, "web");
+  const logTxt = join(dir, "loss_log.txt");
+  const logJson = join(dir, "loss_log.jsonl");
+  try {
+    const datasetSize = loader.length;
+    const batchSize = o.batchSize as number;
+    print(`#training images = ${datasetSize}`);
+
+    // Where to start: a fresh run, or the saved position and state.
+    let progress: Progress = {
+      epoch: 1,
+      epochIter: 0,
+      totalSteps: 0,
+      lr: o.lr as number,
+      fixedGlobal: !!fixedParams,
+    };
+    if (o.continue_train) {
+      const path = statePath(dir, which);
+      if (await exists(path)) {
+        if (fixedParams && await savedFixedGlobal(path)) trainer.resetOptimizerG(fixedParams);
+        progress = await loadTrainState(path, state);
+        state.optimizerG = trainer.optimizerG;
+        print(`resuming from ${path}: epoch ${progress.epoch}, iteration ${progress.epochIter}`);
+      } else {
+        const [epoch, epochIter] = await exists(join(dir, "iter.txt"))
+          ? await readIter(dir)
+          : [1, 0];
+        progress = {
+          epoch,
+          epochIter,
+          totalSteps: (epoch - 1) * datasetSize + epochIter,
+          lr: lrAt(o, epoch),
+          fixedGlobal: !!fixedParams && epoch <= (o.niter_fix_global as number),
+        };
+        print(
+          `resuming from epoch ${epoch} at iteration ${epochIter} (iter.txt); no ${path}, so Adam's moments start from zero`,
+        );
+      }
+    }
+    if (progress.fixedGlobal && trainer.optimizerG.params.length !== fixedParams!.length) {
+      trainer.resetOptimizerG(fixedParams);
+      state.optimizerG = trainer.optimizerG;
+    }
+    if (progress.fixedGlobal) {
+      print(
+        `training only model${nLocal}_* of G (and E) until the end of epoch ${o.niter_fix_global}`,
+      );
+    }
+    trainer.lr = progress.lr;
+
+    // Logs: loss_log.txt as pix2pixHD appends it; loss_log.jsonl rewritten up to the resume point.
+    const records: LossRecord[] = [];
+    if (o.continue_train) {
+      const text = await Deno.readTextFile(logJson).catch(() => "");
+      for (const line of text.split("\n")) {
+        if (line.trim() === "") continue;
+        const r = JSON.parse(line) as LossRecord;
+        if (r.step <= progress.totalSteps) records.push(r);
+      }
+    }
+    await writeTextAtomic(logJson, records.map((r) => JSON.stringify(r) + "\n").join(""));
+    await Deno.writeTextFile(
+      logTxt,
+      `================ Training Loss (${new Date().toString()}) ================\n`,
+      { append: true },
+    );
+
+    const nEpochs = (o.niter as number) + (o.niter_decay as number);
+    const lrDecay = (o.lr as number) / (o.niter_decay as number);
+    let { epoch, epochIter, totalSteps, lr } = progress;
+    let fixedGlobal = progress.fixedGlobal;
+    const printDelta = totalSteps % (o.print_freq as number);
+    const displayDelta = totalSteps % (o.display_freq as number);
+    const saveDelta = totalSteps % (o.save_latest_freq as number);
+    const startSteps = totalSteps;
+    let busy = 0;
+    let steps = 0;
+    let interrupted = false;
+    const bar = hooks.progress ?? Deno.stderr.isTerminal();
+    const clearBar = () => bar && Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+    const say = (line: string) => (clearBar(), print(line));
+
+    const saveAll = async (label: string | number, at: Progress) => {
+      for (const [key, net] of nets) if (net) await saveNetwork(net, networkPath(dir, label, key));
+      await saveTrainState(statePath(dir, label), state, at);
+    };
+    const display = async (batch: Batch, e: number) => {
+      if (!web) return;
+      await Deno.mkdir(join(web, "images"), { recursive: true });
+      const fake = trainer.synthesize(batch);
+      const planar = await fake.floats();
+      fake.dispose();
+      const { width: w, height: h } = batch;
+      const labelRgb = batch.labelChannels === 1
+        ? colorizeLabels(batch.label.subarray(0, w * h), o.label_nc as number)
+        : batch.label.subarray(0, w * h * 3);
+      const files: [string, Uint8Array][] = [
+        ["input_label", labelRgb],
+        ["synthesized_image", imageBytes(planar, w, h)],
+        ["real_image", batch.image!.subarray(0, w * h * 3)],
+      ];
+      for (const [kind, rgb] of files) {
+        const file = join(web, "images", `epoch${String(e).padStart(3, "0")}_${kind}.png`);
+        await Deno.writeFile(file, encodeImage(rgb, w, h, "png"));
+      }
+      await writePage(web, o, records);
+    };
+
+    for (; epoch <= nEpochs && !interrupted; epoch++) {
+      const epochStart = performance.now();
+      if (epoch !== progress.epoch) epochIter = 0;
+      const startBatch = Math.min(Math.floor(epochIter / batchSize), loader.batches);
+      let last: Batch | undefined;
+      let displayed = false;
+      for await (const batch of loader.epoch(epoch, startBatch)) {
+        const t0 = performance.now();
+        totalSteps += batchSize;
+        epochIter += batchSize;
+        const losses = await trainer.step(batch);
+        const stepSeconds = (performance.now() - t0) / 1000;
+        busy += stepSeconds;
+        steps++;
+        const sec = stepSeconds / batchSize;
+        for (const k of LOSS_NAMES) {
+          if (!Number.isFinite(losses[k])) {
+            throw new RangeError(
+              `Cannot continue training as ${k} is not finite at epoch ${epoch}, step ${totalSteps} (try a lower --lr): current value is ${
+                losses[k]
+              }`,
+            );
+          }
+        }
+        const record: LossRecord = { epoch, iter: epochIter, step: totalSteps, ...losses, lr, sec };
+        if (totalSteps % (o.print_freq as number) === printDelta) {
+          records.push(record);
+          const line = lossLine(epoch, epochIter, sec, losses);
+          say(line);
+          await Deno.writeTextFile(logTxt, line + "\n", { append: true });
+          await Deno.writeTextFile(logJson, JSON.stringify(record) + "\n", { append: true });
+        }
+        if (totalSteps % (o.display_freq as number) === displayDelta) {
+          await display(batch, epoch);
+          displayed = true;
+        }
+        hooks.onStep?.(record);
+        const stop = hooks.signal?.aborted ?? false;
+        if (totalSteps % (o.save_latest_freq as number) === saveDelta || stop) {
+          say(`saving the latest model (epoch ${epoch}, total_steps ${totalSteps})`);
+          await saveAll("latest", { epoch, epochIter, totalSteps, lr, fixedGlobal });
+          await writeIter(dir, epoch, epochIter);
+        }
+        last = batch;
+        if (bar) {
+          const left = (nEpochs - epoch) * datasetSize + (datasetSize - epochIter);
+          const perImage = busy / ((totalSteps - startSteps) || 1);
+          const done = Math.round(20 * epochIter / datasetSize);
+          const text = `\repoch ${epoch}/${nEpochs} [${"#".repeat(done)}${
+            "-".repeat(20 - done)
+          }] ${epochIter}/${datasetSize} ${perImage.toFixed(2)} s/img ETA ${
+            fmtTime(left * perImage)
+          } ${LOSS_NAMES.map((k) => `${k} ${losses[k].toFixed(3)}`).join(" ")}`;
+          Deno.stderr.writeSync(new TextEncoder().encode(text));
+        }
+        if (stop) {
+          interrupted = true;
+          say(
+            `interrupted: saved ${
+              networkPath(dir, "latest", "G")
+            } and the training state; resume with --continue_train`,
+          );
+          break;
+        }
+      }
+      if (interrupted) break;
+      if (!displayed && last) await display(last, epoch);
+      say(
+        `End of epoch ${epoch} / ${nEpochs} \t Time Taken: ${
+          Math.round((performance.now() - epochStart) / 1000)
+        } sec`,
+      );
+      // The schedule's updates come before the epoch's save, so that its state resumes into the
+      // next epoch as a run that never stopped would.
+      if (fixedGlobal && epoch === o.niter_fix_global) {
+        trainer.resetOptimizerG();
+        state.optimizerG = trainer.optimizerG;
+        fixedGlobal = false;
+        say(`------------ Now also finetuning the global generator -------------`);
+      }
+      if (epoch > (o.niter as number)) {
+        const next = Math.max(0, lr - lrDecay);
+        say(`update learning rate: ${lr} -> ${next}`);
+        lr = next;
+        trainer.lr = lr;
+      }
+      const next: Progress = { epoch: epoch + 1, epochIter: 0, totalSteps, lr, fixedGlobal };
+      if (epoch % (o.save_epoch_freq as number) === 0 || epoch === nEpochs) {
+        say(`saving the model at the end of epoch ${epoch}, iters ${totalSteps}`);
+        await saveAll("latest", next);
+        if (epoch % (o.save_epoch_freq as number) === 0) await saveAll(epoch, next);
+        await writeIter(dir, epoch + 1, 0);
+      }
+    }
+    clearBar();
+    return {
+      dir,
+      totalSteps,
+      steps,
+      interrupted,
+      secondsPerStep: busy / (steps || 1),
+      page: web && (await exists(join(web, "index.html"))) ? join(web, "index.html") : undefined,
+    };
+  } finally {
+    loader.close();
+    trainer.dispose();
+    for (const [, net] of nets) net?.dispose();
+    vgg?.dispose();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Whether a saved training state was still in the `--niter_fix_global` phase. */
+async function savedFixedGlobal(path: string): Promise<boolean> {
+  using file = await openCheckpoint(path);
+  return JSON.parse(file.metadata?.state ?? "{}").fixedGlobal === true;
+}
+
+/** Rewrites `web/index.html`: the loss plot, then each epoch's images, newest first. */
+async function writePage(web: string, o: Options, records: readonly LossRecord[]): Promise<void> {
+  const epochs: number[] = [];
+  for await (const entry of Deno.readDir(join(web, "images"))) {
+    const m = /^epoch(\d+)_synthesized_image\.png$/.exec(entry.name);
+    if (m) epochs.push(Number(m[1]));
+  }
+  epochs.sort((a, b) => b - a);
+  const rows: PageRow[] = epochs.map((e) => {
+    const tag = `epoch${String(e).padStart(3, "0")}`;
+    return {
+      heading: `epoch ${e}`,
+      images: ["input_label", "synthesized_image", "real_image"].map((kind) => ({
+        caption: kind,
+        src: `images/${tag}_${kind}.png`,
+      })),
+    };
+  });
+  const points = records as unknown as LossPoint[];
+  const plot = points.length > 0 ? `<h3>losses</h3>\n${lossPlot(points, LOSS_NAMES)}` : "";
+  await writeTextAtomic(
+    join(web, "index.html"),
+    imagePage({
+      title: `Experiment name = ${o.name}`,
+      rows,
+      width: o.display_winsize as number,
+      top: plot,
+      refresh: 30,
+    }),
+  );
+}
