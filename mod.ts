@@ -64,3 +64,4 @@ export * from "./lib/data/mod.ts";
 export * from "./lib/nn/mod.ts";
 export * from "./lib/pix2pixhd/mod.ts";
 export * from "./lib/pix2pixhd/training.ts";
+export * from "./lib/app/mod.ts";

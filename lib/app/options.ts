@@ -48,7 +48,7 @@ const TEST = "testing";
 const OTHER = "accepted for compatibility";
 
 /** Every flag, in `--help` order within each group. */
-export const FLAGS = [
+export const FLAGS: readonly Flag[] = [
   // experiment
   f(
     "name",
@@ -265,7 +265,7 @@ export const FLAGS = [
   f("onnx", "string", "", "test", OTHER, "ONNX model for TensorRT", {
     unsupported: "TensorRT does not apply to WebGPU",
   }),
-] as const satisfies readonly Flag[];
+];
 
 function f(
   name: string,
@@ -294,7 +294,7 @@ export interface ParsedOptions {
 
 /** The flags of a command. */
 export function flagsOf(command: "train" | "test"): Flag[] {
-  return (FLAGS as readonly Flag[]).filter((x) => x.scope === "base" || x.scope === command);
+  return FLAGS.filter((x) => x.scope === "base" || x.scope === command);
 }
 
 /** Levenshtein distance. */
@@ -395,7 +395,7 @@ export function parseOptions(command: "train" | "test", args: readonly string[])
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const flag = byName.get(name);
     if (!flag) {
-      const other = (FLAGS as readonly Flag[]).find((x) => x.name === name);
+      const other = FLAGS.find((x) => x.name === name);
       const where = other ? ` (it is a ${other.scope === "train" ? "training" : "test"} flag)` : "";
       throw new TypeError(
         `Unknown flag --${name}${where}: did you mean --${

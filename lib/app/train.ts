@@ -267,8 +267,8 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
       const path = statePath(dir, which);
       if (await exists(path)) {
         if (fixedParams && await savedFixedGlobal(path)) trainer.resetOptimizerG(fixedParams);
-        progress = await loadTrainState(path, state);
         state.optimizerG = trainer.optimizerG;
+        progress = await loadTrainState(path, state);
         print(`resuming from ${path}: epoch ${progress.epoch}, iteration ${progress.epochIter}`);
       } else {
         const [epoch, epochIter] = await exists(join(dir, "iter.txt"))

@@ -1,0 +1,61 @@
+/**
+ * The programs behind `cli/train.ts` and `cli/test.ts`, as a library: the original's options,
+ * training with checkpoints, resumable state, logs and results pages, and testing.
+ *
+ * @example Train, then synthesize, as the command lines do
+ * ```ts ignore
+ * import { parseOptions, test, train } from "@pix2pixhd/pix2pixhd";
+ * await train(parseOptions("train", ["--name", "city", "--dataroot", "datasets/cityscapes"]));
+ * await test(parseOptions("test", ["--name", "city", "--dataroot", "datasets/cityscapes"]));
+ * ```
+ *
+ * @module
+ */
+export {
+  closestFlag,
+  type Flag,
+  FLAGS,
+  flagsOf,
+  type FlagType,
+  helpText,
+  type Options,
+  optJson,
+  optText,
+  type ParsedOptions,
+  parseOptions,
+  readOptJson,
+  type Scope,
+} from "./options.ts";
+export {
+  buildD,
+  buildE,
+  buildG,
+  DISCRIMINATOR_FLAGS,
+  GENERATOR_FLAGS,
+  generatorInputNc,
+  usesFeatures,
+  withSavedArchitecture,
+} from "./model.ts";
+export {
+  loadNetwork,
+  loadTrainState,
+  type NetworkLoad,
+  networkPath,
+  type Progress,
+  readIter,
+  saveNetwork,
+  saveTrainState,
+  statePath,
+  type TrainState,
+  writeIter,
+} from "./checkpoints.ts";
+export { lossLine, type LossRecord, train, type TrainHooks, type TrainResult } from "./train.ts";
+export { test, type TestHooks, type TestResult } from "./test.ts";
+export {
+  colorizeLabels,
+  encodeImage,
+  imageBytes,
+  type ImageFormat,
+  labelColormap,
+} from "./visuals.ts";
+export { imagePage, lossPlot, type LossPoint, type PageImage, type PageRow } from "./html.ts";

@@ -1,0 +1,99 @@
+import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
+import { FLAGS, helpText, optJson, optText, parseOptions, readOptJson } from "./options.ts";
+
+Deno.test("parseOptions: the original's defaults, both value forms, bool flags", () => {
+  const { options, given } = parseOptions("train", ["--name=city", "--niter", "5", "--no_flip"]);
+  deepEqual([options.name, options.niter, options.no_flip, options.niter_decay], [
+    "city",
+    5,
+    true,
+    100,
+  ]);
+  deepEqual([options.lr, options.beta1, options.num_D, options.ndf, options.netG], [
+    0.0002,
+    0.5,
+    2,
+    64,
+    "global",
+  ]);
+  equal(options.max_dataset_size, Infinity);
+  deepEqual([...given].sort(), ["name", "niter", "no_flip"]);
+  equal(parseOptions("test", []).options.phase, "test");
+  equal(parseOptions("train", []).options.phase, "train");
+  equal(parseOptions("train", ["--max_dataset_size", "inf"]).options.max_dataset_size, Infinity);
+  equal(parseOptions("train", ["--no_flip=false"]).options.no_flip, false);
+  ok(Object.isFrozen(options));
+});
+
+Deno.test("parseOptions: unknown flags name the closest; bad values name the flag", () => {
+  throws(
+    () => parseOptions("train", ["--nitre", "5"]),
+    /Unknown flag --nitre: did you mean --niter\?/,
+  );
+  throws(() => parseOptions("train", ["--batchsize", "2"]), /did you mean --batchSize\?/);
+  throws(() => parseOptions("train", ["--how_many", "5"]), /it is a test flag/);
+  throws(() => parseOptions("test", ["--niter", "5"]), /it is a training flag/);
+  throws(
+    () => parseOptions("train", ["--niter", "five"]),
+    /--niter as it must be an integer: current value is 'five'/,
+  );
+  throws(() => parseOptions("train", ["--lr", "x"]), /--lr as it must be a number/);
+  throws(
+    () => parseOptions("train", ["--netG", "huge"]),
+    /--netG as it must be one of global, local: current value is 'huge'/,
+  );
+  throws(() => parseOptions("train", ["--niter"]), /--niter as it needs a value/);
+  throws(() => parseOptions("train", ["--niter", "1", "--niter", "2"]), /--niter twice/);
+  throws(() => parseOptions("train", ["city"]), /current value is 'city'/);
+  throws(() => parseOptions("train", ["--batchSize", "0"]), /--batchSize as it must be positive/);
+  throws(
+    () => parseOptions("train", ["--fp16"]),
+    /--fp16 as mixed-precision training is not implemented/,
+  );
+  throws(() => parseOptions("train", ["--instance_feat", "--label_feat"]), /both/);
+  const { notes } = parseOptions("train", ["--gpu_ids", "0,1"]);
+  match(notes[0], /--gpu_ids has no effect/);
+});
+
+Deno.test("helpText lists every flag of the command, grouped", () => {
+  const help = helpText("train");
+  for (const f of FLAGS) {
+    equal(help.includes(`  --${f.name}`), f.scope !== "test", f.name);
+  }
+  for (
+    const group of [
+      "Experiment:",
+      "Data:",
+      "Generator:",
+      "Discriminator and losses:",
+      "Schedule and optimizer:",
+    ]
+  ) {
+    ok(help.includes(`\n${group}\n`), group);
+  }
+  ok(helpText("test").includes("  --how_many <int> (default 50)"));
+});
+
+Deno.test("opt.txt as pix2pixHD writes it; opt.json round-trips", () => {
+  const { options } = parseOptions("train", ["--gpu_ids", "-1", "--max_dataset_size", "3"]);
+  const text = optText(options, "train");
+  ok(text.startsWith("------------ Options -------------\nbatchSize: 1\nbeta1: 0.5\n"));
+  ok(text.endsWith("\n-------------- End ----------------\n"));
+  for (
+    const line of [
+      "gpu_ids: []",
+      "max_dataset_size: 3",
+      "lambda_feat: 10.0",
+      "isTrain: True",
+      "no_flip: False",
+      "load_pretrain: ",
+    ]
+  ) {
+    ok(text.includes(`\n${line}\n`), line);
+  }
+  ok(!text.includes("how_many"));
+  const back = readOptJson(optJson(parseOptions("train", []).options), "opt.json");
+  equal(back.max_dataset_size, Infinity);
+  equal(back.netG, "global");
+  throws(() => readOptJson("{", "ckpt/opt.json"), /Cannot read ckpt\/opt.json as it is not JSON/);
+});

@@ -1,0 +1,258 @@
+/**
+ * cli/train.ts and cli/test.ts end to end on the fixtures: a tiny coarse-to-fine run (the global
+ * part fixed for the first epoch, an image pool, flips and shuffles), its files, resuming that
+ * gives the weights of a run never stopped, Ctrl-C, and testing with the saved architecture.
+ */
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { readIter } from "../lib/app/checkpoints.ts";
+import { parseOptions } from "../lib/app/options.ts";
+import { test } from "../lib/app/test.ts";
+import { type LossRecord, train } from "../lib/app/train.ts";
+import { decodePng } from "../lib/data/png.ts";
+import { openCheckpoint } from "../lib/io/open_checkpoint.ts";
+import { toFloat32 } from "../lib/io/to_float32.ts";
+import { gpu } from "./check.ts";
+
+const city = fileURLToPath(new URL("../fixtures/data/city", import.meta.url));
+
+/** Two epochs of two 64×32 images; the global generator is fixed during the first. */
+const TINY = [
+  "--dataroot",
+  city,
+  "--netG",
+  "local",
+  "--ngf",
+  "8",
+  "--n_downsample_global",
+  "2",
+  "--n_blocks_global",
+  "1",
+  "--n_blocks_local",
+  "1",
+  "--ndf",
+  "8",
+  "--n_layers_D",
+  "2",
+  "--loadSize",
+  "64",
+  "--resize_or_crop",
+  "scale_width",
+  "--no_vgg_loss",
+  "--max_dataset_size",
+  "2",
+  "--niter",
+  "1",
+  "--niter_decay",
+  "1",
+  "--niter_fix_global",
+  "1",
+  "--pool_size",
+  "1",
+  "--nThreads",
+  "0",
+  "--print_freq",
+  "1",
+  "--display_freq",
+  "2",
+  "--save_epoch_freq",
+  "1",
+  "--seed",
+  "5",
+  "--lr",
+  "0.002",
+]; // deno-fmt-ignore
+
+/** `args` with some flags' values replaced. */
+function replaced(args: readonly string[], values: Record<string, string>): string[] {
+  return args.map((a, i) => i > 0 && args[i - 1].slice(2) in values ? values[args[i - 1].slice(2)] : a);
+}
+
+const quiet = { print: () => {}, progress: false };
+
+/** Trains `name` until `stopAt` steps are done (all, when undefined). */
+async function run(dir: string, name: string, extra: string[], stopAt?: number) {
+  const controller = new AbortController();
+  const args = [...TINY, "--checkpoints_dir", dir, "--name", name, ...extra];
+  return await train(parseOptions("train", args), {
+    ...quiet,
+    signal: controller.signal,
+    onStep: (r: LossRecord) => r.step === stopAt && controller.abort(),
+  });
+}
+
+async function tensors(path: string): Promise<Map<string, Float32Array>> {
+  using file = await openCheckpoint(path);
+  const out = new Map<string, Float32Array>();
+  for (const key of file.keys()) out.set(key, toFloat32(await file.read(key)));
+  return out;
+}
+
+function losses(text: string): unknown[] {
+  return text.trim().split("\n").map((line) => {
+    const { sec: _, ...rest } = JSON.parse(line);
+    return rest;
+  });
+}
+
+Deno.test("cli/train.ts: a tiny run writes the checkpoints, logs and pages; resuming is exact", async () => {
+  await gpu();
+  const dir = await Deno.makeTempDir();
+  try {
+    const straight = await run(dir, "straight", []);
+    deepEqual([straight.steps, straight.totalSteps, straight.interrupted], [4, 4, false]);
+    const run1 = join(dir, "straight");
+    for (
+      const f of [
+        "opt.txt",
+        "opt.json",
+        "latest_net_G.pth",
+        "latest_net_D.pth",
+        "1_net_G.pth",
+        "2_net_D.pth",
+        "latest_train_state.safetensors",
+      ]
+    ) {
+      await Deno.stat(join(run1, f));
+    }
+    deepEqual(await readIter(run1), [3, 0]);
+    const txt = await Deno.readTextFile(join(run1, "loss_log.txt"));
+    match(txt, /^================ Training Loss \(.+\) ================\n/);
+    match(
+      txt,
+      /\n\(epoch: 2, iters: 2, time: \d+\.\d{3}\) G_GAN: \d+\.\d{3} G_GAN_Feat: \d+\.\d{3} D_real: \d+\.\d{3} D_fake: \d+\.\d{3} \n$/,
+    );
+    const records = (await Deno.readTextFile(join(run1, "loss_log.jsonl"))).trim().split("\n").map((
+      l,
+    ) => JSON.parse(l));
+    deepEqual(records.map((r) => [r.epoch, r.iter, r.step, r.lr]), [
+      [1, 1, 1, 0.002],
+      [1, 2, 2, 0.002],
+      [2, 1, 3, 0.002],
+      [2, 2, 4, 0.002],
+    ]);
+    deepEqual(Object.keys(records[0]).sort(), [
+      "D_fake",
+      "D_real",
+      "G_GAN",
+      "G_GAN_Feat",
+      "G_VGG",
+      "epoch",
+      "iter",
+      "lr",
+      "sec",
+      "step",
+    ]);
+    const page = await Deno.readTextFile(join(run1, "web/index.html"));
+    ok(
+      page.indexOf("images/epoch002_synthesized_image.png") <
+        page.indexOf("images/epoch001_synthesized_image.png"),
+      "newest epoch first",
+    );
+    match(page, /<svg[^]*<polyline[^]*G_GAN/);
+    const label = decodePng(await Deno.readFile(join(run1, "web/images/epoch001_input_label.png")));
+    deepEqual([label.width, label.height, label.channels], [64, 32, 3]);
+
+    // Stopped after step 1 (global part fixed) and after step 3 (all of G), resumed each time.
+    const first = await run(dir, "resumed", [], 1);
+    deepEqual([first.steps, first.interrupted], [1, true]);
+    deepEqual(await readIter(join(dir, "resumed")), [1, 1]);
+    const second = await run(dir, "resumed", ["--continue_train"], 3);
+    deepEqual([second.steps, second.totalSteps, second.interrupted], [2, 3, true]);
+    const third = await run(dir, "resumed", ["--continue_train"]);
+    deepEqual([third.steps, third.totalSteps, third.interrupted], [1, 4, false]);
+    for (const net of ["G", "D"]) {
+      const a = await tensors(join(run1, `latest_net_${net}.pth`));
+      const b = await tensors(join(dir, "resumed", `latest_net_${net}.pth`));
+      deepEqual([...b.keys()], [...a.keys()]);
+      for (const [key, values] of a) deepEqual(b.get(key), values, `${net} ${key}`);
+    }
+    deepEqual(
+      losses(await Deno.readTextFile(join(dir, "resumed/loss_log.jsonl"))),
+      losses(await Deno.readTextFile(join(run1, "loss_log.jsonl"))),
+    );
+
+    // A resumed run must keep its architecture.
+    const wider = [...replaced(TINY, { ngf: "16" }), "--checkpoints_dir", dir, "--name", "resumed"];
+    await rejects(
+      train(parseOptions("train", [...wider, "--continue_train"]), quiet),
+      /--ngf 16 \(trained with 8\)/,
+    );
+
+    // Testing takes the architecture from opt.json; contradicting flags are an error.
+    const base = [
+      "--checkpoints_dir",
+      dir,
+      "--name",
+      "straight",
+      "--dataroot",
+      city,
+      "--results_dir",
+      join(dir, "results"),
+      "--loadSize",
+      "64",
+      "--how_many",
+      "1",
+    ];
+    const tested = await test(parseOptions("test", base), quiet);
+    equal(tested.options.netG, "local");
+    equal(tested.images.length, 1);
+    const image = decodePng(await Deno.readFile(tested.images[0].synthesized));
+    deepEqual([image.width, image.height, image.channels], [64, 32, 3]);
+    ok(
+      (await Deno.readTextFile(tested.page)).includes(
+        `images/${tested.images[0].name}_input_label.png`,
+      ),
+    );
+    await rejects(
+      test(parseOptions("test", [...base, "--netG", "global"]), quiet),
+      /--netG global \(trained with local\)/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli/train.ts: Ctrl-C saves latest and the training state, then exits", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        fileURLToPath(new URL("../cli/train.ts", import.meta.url)),
+        ...replaced(TINY, { niter: "100", max_dataset_size: "16" }),
+        "--checkpoints_dir",
+        dir,
+        "--name",
+        "sigint",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("(epoch: 1, iters: 1,")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    child.kill("SIGINT");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    const status = await child.status;
+    const err = await new Response(child.stderr).text();
+    equal(status.code, 130, out + err);
+    match(out, /interrupted: saved .*latest_net_G\.pth/);
+    const [epoch, iter] = await readIter(join(dir, "sigint"));
+    equal(epoch, 1);
+    ok(iter >= 1 && iter < 16, `iter.txt: ${iter}`);
+    await Deno.stat(join(dir, "sigint/latest_train_state.safetensors"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
