@@ -12,6 +12,7 @@ import type { GlobalGenerator } from "../pix2pixhd/networks/global_generator.ts"
 import type { LocalEnhancer } from "../pix2pixhd/networks/local_enhancer.ts";
 import type { MultiscaleDiscriminator } from "../pix2pixhd/networks/multiscale_discriminator.ts";
 import type { NormType } from "../pix2pixhd/networks/norm.ts";
+import { type ResizeOrCrop, sizeMultiple, type TransformOptions } from "../data/transform.ts";
 import type { Options } from "./options.ts";
 
 /** The flags that fix the generator's (and the encoder's) layout and input. */
@@ -36,6 +37,21 @@ export const GENERATOR_FLAGS = [
 
 /** The flags that fix the discriminator's layout. */
 export const DISCRIMINATOR_FLAGS = ["num_D", "n_layers_D", "ndf", "no_ganFeat_loss", "no_lsgan"];
+
+/** The loader's `--resize_or_crop` options, sizes rounded to the multiple G needs. */
+export function transformOptions(o: Options, flip: boolean): TransformOptions {
+  return {
+    resizeOrCrop: o.resize_or_crop as ResizeOrCrop,
+    loadSize: o.loadSize as number,
+    fineSize: o.fineSize as number,
+    multiple: sizeMultiple({
+      netG: o.netG as string,
+      nDownsampleGlobal: o.n_downsample_global as number,
+      nLocalEnhancers: o.n_local_enhancers as number,
+    }),
+    flip,
+  };
+}
 
 /** Whether the options train or use the feature encoder. */
 export function usesFeatures(o: Options): boolean {

@@ -8,14 +8,13 @@
 import { basename, extname, join } from "node:path";
 import { listDataset } from "../data/layout.ts";
 import { DataLoader } from "../data/loader.ts";
-import { type ResizeOrCrop, sizeMultiple } from "../data/transform.ts";
 import { initGpu } from "../gpu/kernel.ts";
 import { batchInputs } from "../pix2pixhd/input.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { tidy } from "../tensor/tensor.ts";
 import { loadNetwork, networkPath, writeTextAtomic } from "./checkpoints.ts";
 import { imagePage, type PageRow } from "./html.ts";
-import { buildG, usesFeatures, withSavedArchitecture } from "./model.ts";
+import { buildG, transformOptions, usesFeatures, withSavedArchitecture } from "./model.ts";
 import { type Options, type ParsedOptions, readOptJson } from "./options.ts";
 import { colorizeLabels, encodeImage, imageBytes, type ImageFormat } from "./visuals.ts";
 
@@ -88,17 +87,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
     });
     const loader = new DataLoader(entries, {
       labelNc,
-      transform: {
-        resizeOrCrop: o.resize_or_crop as ResizeOrCrop,
-        loadSize: o.loadSize as number,
-        fineSize: o.fineSize as number,
-        multiple: sizeMultiple({
-          netG: o.netG as string,
-          nDownsampleGlobal: o.n_downsample_global as number,
-          nLocalEnhancers: o.n_local_enhancers as number,
-        }),
-        flip: false,
-      },
+      transform: transformOptions(o, false),
       batchSize: 1,
       serialBatches: true,
       nThreads: 1,

@@ -10,7 +10,6 @@ import { join } from "node:path";
 import type { Batch } from "../data/batch.ts";
 import { openDataset } from "../data/open.ts";
 import { mixSeed } from "../data/rng.ts";
-import { type ResizeOrCrop, sizeMultiple } from "../data/transform.ts";
 import { initGpu } from "../gpu/kernel.ts";
 import { openCheckpoint } from "../io/open_checkpoint.ts";
 import type { Module } from "../nn/module.ts";
@@ -39,6 +38,7 @@ import {
   buildG,
   DISCRIMINATOR_FLAGS,
   GENERATOR_FLAGS,
+  transformOptions,
   usesFeatures,
   withSavedArchitecture,
 } from "./model.ts";
@@ -230,17 +230,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     labelNc: o.label_nc as number,
     instance: !o.no_instance,
     image: true,
-    transform: {
-      resizeOrCrop: o.resize_or_crop as ResizeOrCrop,
-      loadSize: o.loadSize as number,
-      fineSize: o.fineSize as number,
-      multiple: sizeMultiple({
-        netG: o.netG as string,
-        nDownsampleGlobal: o.n_downsample_global as number,
-        nLocalEnhancers: nLocal,
-      }),
-      flip: !o.no_flip,
-    },
+    transform: transformOptions(o, !o.no_flip),
     batchSize: o.batchSize as number,
     serialBatches: o.serial_batches as boolean,
     maxDatasetSize: o.max_dataset_size as number,
