@@ -56,16 +56,16 @@ export class Rng {
     this.#state = seed >>> 0;
   }
 
-  /**
-   * Returns the next unsigned 32-bit integer.
-   *
-   * @returns An integer in [0, 2^32).
-   */
   /** The generator's state: `new Rng(rng.state)` continues the same sequence. */
   get state(): number {
     return this.#state;
   }
 
+  /**
+   * Returns the next unsigned 32-bit integer.
+   *
+   * @returns An integer in [0, 2^32).
+   */
   next(): number {
     this.#state = (this.#state + 0x6d2b79f5) >>> 0;
     let t = this.#state;
