@@ -105,13 +105,11 @@ export interface Progress {
   fixedGlobal: boolean;
 }
 
-/** The parts of a run the training state captures. */
+/** The parts of a run the training state captures (a `Trainer` has them). */
 export interface TrainState {
-  optimizerG: Adam;
-  optimizerD: Adam;
-  pool: ImagePool;
-  /** Each optimized tensor's name (`G.model.1.weight`), to save moments by name. */
-  names: Map<Tensor, string>;
+  readonly optimizerG: Adam;
+  readonly optimizerD: Adam;
+  readonly pool: ImagePool;
 }
 
 const FORMAT = "pix2pixhd-train-state";
@@ -121,10 +119,14 @@ export function statePath(dir: string, label: string | number): string {
   return `${dir}/${label}_train_state.safetensors`;
 }
 
-/** Writes the optimizers' moments, the image pool and `progress` to `path` (safetensors). */
+/**
+ * Writes the optimizers' moments, the image pool and `progress` to `path` (safetensors); each
+ * moment is keyed by its parameter's name in `names` (`G.model.1.weight`).
+ */
 export async function saveTrainState(
   path: string,
   state: TrainState,
+  names: ReadonlyMap<Tensor, string>,
   progress: Progress,
 ): Promise<void> {
   const entries: [string, TensorData][] = [];
@@ -134,7 +136,7 @@ export async function saveTrainState(
   ]] as const;
   for (const [prefix, opt] of optimizers) {
     for (const [i, p] of opt.params.entries()) {
-      const name = state.names.get(p) ?? `${i}`;
+      const name = names.get(p) ?? `${i}`;
       entries.push([`${prefix}.${name}.exp_avg`, await hostTensor(opt.moments[i].m)]);
       entries.push([`${prefix}.${name}.exp_avg_sq`, await hostTensor(opt.moments[i].v)]);
     }
@@ -155,11 +157,17 @@ export async function saveTrainState(
 }
 
 /**
- * Restores what {@linkcode saveTrainState} wrote into optimizers over the same parameters (G's
- * already narrowed if `progress.fixedGlobal`) and returns the progress. Throws naming the file
- * and the key when the state does not fit.
+ * Restores what {@linkcode saveTrainState} wrote into optimizers over the same parameters and
+ * returns the progress. `prepare` runs first with the saved progress, so that the caller can
+ * narrow G's optimizer when the state was saved in the `--niter_fix_global` phase. Throws naming
+ * the file and the key when the state does not fit.
  */
-export async function loadTrainState(path: string, state: TrainState): Promise<Progress> {
+export async function loadTrainState(
+  path: string,
+  state: TrainState,
+  names: ReadonlyMap<Tensor, string>,
+  prepare?: (progress: Progress) => void,
+): Promise<Progress> {
   using file = await openCheckpoint(path);
   const raw = file.metadata?.state;
   if (file.metadata?.format !== FORMAT || raw === undefined) {
@@ -170,6 +178,15 @@ export async function loadTrainState(path: string, state: TrainState): Promise<P
     );
   }
   const meta = JSON.parse(raw);
+  const progress: Progress = {
+    epoch: meta.epoch,
+    epochIter: meta.epochIter,
+    totalSteps: meta.totalSteps,
+    lr: meta.lr,
+    fixedGlobal: meta.fixedGlobal,
+  };
+  prepare?.(progress);
+  const keys = new Set(file.keys());
   const optimizers = [["optimizer_G", state.optimizerG, meta.stepsG], [
     "optimizer_D",
     state.optimizerD,
@@ -182,12 +199,12 @@ export async function loadTrainState(path: string, state: TrainState): Promise<P
   }
   for (const [prefix, opt, steps] of optimizers) {
     for (const [i, p] of opt.params.entries()) {
-      const name = state.names.get(p) ?? `${i}`;
+      const name = names.get(p) ?? `${i}`;
       const moments = opt.moments[i];
       for (const suffix of ["exp_avg", "exp_avg_sq"] as const) {
         const target = suffix === "exp_avg" ? moments.m : moments.v;
         const key = `${prefix}.${name}.${suffix}`;
-        if (!file.keys().includes(key)) {
+        if (!keys.has(key)) {
           throw new TypeError(`Cannot resume from ${path} as it lacks '${key}'`);
         }
         const data = toFloat32(await file.read(key));
@@ -205,16 +222,10 @@ export async function loadTrainState(path: string, state: TrainState): Promise<P
     opt.steps = steps;
   }
   const images: Tensor[] = [];
-  for (let k = 0; file.keys().includes(`pool.${k}`); k++) {
+  for (let k = 0; keys.has(`pool.${k}`); k++) {
     const t = await file.read(`pool.${k}`);
     images.push(Tensor.from(toFloat32(t), t.shape));
   }
   state.pool.restore(images, meta.poolRng);
-  return {
-    epoch: meta.epoch,
-    epochIter: meta.epochIter,
-    totalSteps: meta.totalSteps,
-    lr: meta.lr,
-    fixedGlobal: meta.fixedGlobal,
-  };
+  return progress;
 }

@@ -11,7 +11,6 @@ import type { Batch } from "../data/batch.ts";
 import { openDataset } from "../data/open.ts";
 import { mixSeed } from "../data/rng.ts";
 import { initGpu } from "../gpu/kernel.ts";
-import { openCheckpoint } from "../io/open_checkpoint.ts";
 import type { Module } from "../nn/module.ts";
 import type { Encoder } from "../pix2pixhd/networks/encoder.ts";
 import { LOSS_NAMES, type Losses, Trainer } from "../pix2pixhd/trainer.ts";
@@ -27,7 +26,6 @@ import {
   saveNetwork,
   saveTrainState,
   statePath,
-  type TrainState,
   writeIter,
   writeTextAtomic,
 } from "./checkpoints.ts";
@@ -218,12 +216,6 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
       ...(netE?.parameters() ?? []),
     ]
     : undefined;
-  const state: TrainState = {
-    optimizerG: trainer.optimizerG,
-    optimizerD: trainer.optimizerD,
-    pool: trainer.pool,
-    names,
-  };
 
   const loader = await openDataset(o.dataroot as string, {
     phase: o.phase as string,
@@ -256,9 +248,9 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     if (o.continue_train) {
       const path = statePath(dir, which);
       if (await exists(path)) {
-        if (fixedParams && await savedFixedGlobal(path)) trainer.resetOptimizerG(fixedParams);
-        state.optimizerG = trainer.optimizerG;
-        progress = await loadTrainState(path, state);
+        progress = await loadTrainState(path, trainer, names, (saved) => {
+          if (fixedParams && saved.fixedGlobal) trainer.resetOptimizerG(fixedParams);
+        });
         print(`resuming from ${path}: epoch ${progress.epoch}, iteration ${progress.epochIter}`);
       } else {
         const [epoch, epochIter] = await exists(join(dir, "iter.txt"))
@@ -278,7 +270,6 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     }
     if (progress.fixedGlobal && trainer.optimizerG.params.length !== fixedParams!.length) {
       trainer.resetOptimizerG(fixedParams);
-      state.optimizerG = trainer.optimizerG;
     }
     if (progress.fixedGlobal) {
       print(
@@ -321,7 +312,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
 
     const saveAll = async (label: string | number, at: Progress) => {
       for (const [key, net] of nets) if (net) await saveNetwork(net, networkPath(dir, label, key));
-      await saveTrainState(statePath(dir, label), state, at);
+      await saveTrainState(statePath(dir, label), trainer, names, at);
     };
     const display = async (batch: Batch, e: number) => {
       if (!web) return;
@@ -421,7 +412,6 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
       // next epoch as a run that never stopped would.
       if (fixedGlobal && epoch === o.niter_fix_global) {
         trainer.resetOptimizerG();
-        state.optimizerG = trainer.optimizerG;
         fixedGlobal = false;
         say(`------------ Now also finetuning the global generator -------------`);
       }
@@ -464,12 +454,6 @@ async function exists(path: string): Promise<boolean> {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
-}
-
-/** Whether a saved training state was still in the `--niter_fix_global` phase. */
-async function savedFixedGlobal(path: string): Promise<boolean> {
-  using file = await openCheckpoint(path);
-  return JSON.parse(file.metadata?.state ?? "{}").fixedGlobal === true;
 }
 
 /** Rewrites `web/index.html`: the loss plot, then each epoch's images, newest first. */
