@@ -19,6 +19,7 @@ import {
   generatorInput,
   type InputOptions,
   labelInput,
+  type ModelInputs,
 } from "./input.ts";
 import { type FeatureExtractor, featureMatchingLoss, ganLoss, vggLoss } from "./losses.ts";
 import { MultiscaleDiscriminator } from "./networks/multiscale_discriminator.ts";
@@ -209,7 +210,7 @@ export class Trainer {
    */
   recordStep(batch: Batch): Tensor {
     const o = this.#options;
-    const { netG, netD, netE, vgg } = this.nets;
+    const { netD, vgg } = this.nets;
     const lambdaFeat = o.lambdaFeat ?? 10;
     const gan = { lsgan: !o.noLsgan, sigmoid: this.#sigmoid };
     try {
@@ -219,10 +220,7 @@ export class Trainer {
         if (!real) {
           throw new TypeError("Cannot train on a batch without photos: current value is undefined");
         }
-        const features = netE
-          ? this.#encode(netE, batch, inputs.inst, inputs.labelIds, real)
-          : undefined;
-        const fake = netG.forward(generatorInput(inputs.label, features));
+        const fake = this.#generateFrom(batch, inputs, real);
 
         // D on the (pooled) detached fake, and on the real image.
         const lossDFake = ganLoss(
@@ -267,6 +265,15 @@ export class Trainer {
     } finally {
       clearTape();
     }
+  }
+
+  /** G's output for assembled inputs, with E's features of `image` when training E. */
+  #generateFrom(batch: Batch, inputs: ModelInputs, image: Tensor): Tensor {
+    const { netG, netE } = this.nets;
+    const features = netE
+      ? this.#encode(netE, batch, inputs.inst, inputs.labelIds, image)
+      : undefined;
+    return netG.forward(generatorInput(inputs.label, features));
   }
 
   #encode(
@@ -315,17 +322,12 @@ export class Trainer {
     return noGrad(() =>
       tidy(() => {
         const inputs = batchInputs(batch, this.#options);
-        const { netE } = this.nets;
-        let features: Tensor | undefined;
-        if (netE) {
-          if (!inputs.image) {
-            throw new TypeError(
-              "Cannot encode features of a batch without photos: current value is undefined",
-            );
-          }
-          features = this.#encode(netE, batch, inputs.inst, inputs.labelIds, inputs.image);
+        if (this.nets.netE && !inputs.image) {
+          throw new TypeError(
+            "Cannot encode features of a batch without photos: current value is undefined",
+          );
         }
-        return this.nets.netG.forward(generatorInput(inputs.label, features));
+        return this.#generateFrom(batch, inputs, inputs.image!);
       })
     );
   }
