@@ -34,6 +34,7 @@ export {
   GENERATOR_FLAGS,
   generatorInputNc,
   usesFeatures,
+  withRunArchitecture,
   withSavedArchitecture,
 } from "./model.ts";
 export {

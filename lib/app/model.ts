@@ -13,7 +13,8 @@ import type { LocalEnhancer } from "../pix2pixhd/networks/local_enhancer.ts";
 import type { MultiscaleDiscriminator } from "../pix2pixhd/networks/multiscale_discriminator.ts";
 import type { NormType } from "../pix2pixhd/networks/norm.ts";
 import { type ResizeOrCrop, sizeMultiple, type TransformOptions } from "../data/transform.ts";
-import type { Options } from "./options.ts";
+import { join } from "node:path";
+import { type Options, readOptJson } from "./options.ts";
 
 /** The flags that fix the generator's (and the encoder's) layout and input. */
 export const GENERATOR_FLAGS = [
@@ -152,4 +153,28 @@ export function withSavedArchitecture(
     );
   }
   return Object.freeze(out);
+}
+
+/**
+ * {@linkcode withSavedArchitecture} with the run's `<dir>/opt.json` when it has one (`file` is
+ * then its path); the options unchanged when it has none.
+ */
+export async function withRunArchitecture(
+  options: Options,
+  given: ReadonlySet<string>,
+  dir: string,
+  flags: readonly string[] = GENERATOR_FLAGS,
+): Promise<{ options: Options; file?: string }> {
+  const file = join(dir, "opt.json");
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { options };
+    throw error;
+  }
+  return {
+    options: withSavedArchitecture(options, given, readOptJson(text, file), file, flags),
+    file,
+  };
 }

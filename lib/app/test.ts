@@ -14,8 +14,8 @@ import { noGrad } from "../tensor/autograd.ts";
 import { tidy } from "../tensor/tensor.ts";
 import { loadNetwork, networkPath, writeTextAtomic } from "./checkpoints.ts";
 import { imagePage, type PageRow } from "./html.ts";
-import { buildG, transformOptions, usesFeatures, withSavedArchitecture } from "./model.ts";
-import { type Options, type ParsedOptions, readOptJson } from "./options.ts";
+import { buildG, transformOptions, usesFeatures, withRunArchitecture } from "./model.ts";
+import type { Options, ParsedOptions } from "./options.ts";
 import { colorizeLabels, encodeImage, imageBytes, type ImageFormat } from "./visuals.ts";
 
 /** Options of {@linkcode test} beyond the flags. */
@@ -44,17 +44,9 @@ export interface TestResult {
  */
 export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promise<TestResult> {
   const print = hooks.print ?? ((line: string) => console.log(line));
-  let o = parsed.options;
-  const ckpt = join(o.checkpoints_dir as string, o.name as string);
-  const optFile = join(ckpt, "opt.json");
-  const saved = await Deno.readTextFile(optFile).catch((error) => {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  });
-  if (saved !== undefined) {
-    o = withSavedArchitecture(o, parsed.given, readOptJson(saved, optFile), optFile);
-    print(`architecture from ${optFile}`);
-  }
+  const ckpt = join(parsed.options.checkpoints_dir as string, parsed.options.name as string);
+  const { options: o, file } = await withRunArchitecture(parsed.options, parsed.given, ckpt);
+  if (file) print(`architecture from ${file}`);
   if (usesFeatures(o)) {
     throw new TypeError(
       "Cannot synthesize with --instance_feat or --label_feat yet as choosing feature clusters is not available: current value is set",

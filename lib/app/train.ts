@@ -38,9 +38,9 @@ import {
   GENERATOR_FLAGS,
   transformOptions,
   usesFeatures,
-  withSavedArchitecture,
+  withRunArchitecture,
 } from "./model.ts";
-import { type Options, optJson, optText, type ParsedOptions, readOptJson } from "./options.ts";
+import { type Options, optJson, optText, type ParsedOptions } from "./options.ts";
 import { colorizeLabels, encodeImage, imageBytes } from "./visuals.ts";
 
 /** One line of `loss_log.jsonl`. */
@@ -132,14 +132,10 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
   const dir = join(o.checkpoints_dir as string, o.name as string);
   await Deno.mkdir(dir, { recursive: true });
   if (o.continue_train) {
-    const file = join(dir, "opt.json");
-    const text = await Deno.readTextFile(file).catch(() => undefined);
-    if (text !== undefined) {
-      o = withSavedArchitecture(o, parsed.given, readOptJson(text, file), file, [
-        ...GENERATOR_FLAGS,
-        ...DISCRIMINATOR_FLAGS,
-      ]);
-    }
+    o = (await withRunArchitecture(o, parsed.given, dir, [
+      ...GENERATOR_FLAGS,
+      ...DISCRIMINATOR_FLAGS,
+    ])).options;
   }
   const nLocal = o.n_local_enhancers as number;
   if ((o.niter_fix_global as number) > 0 && o.netG !== "local") {
