@@ -58,5 +58,6 @@ export {
   imageBytes,
   type ImageFormat,
   labelColormap,
+  labelImage,
 } from "./visuals.ts";
 export { imagePage, lossPlot, type LossPoint, type PageImage, type PageRow } from "./html.ts";

@@ -16,7 +16,7 @@ import { loadNetwork, networkPath, writeTextAtomic } from "./checkpoints.ts";
 import { imagePage, type PageRow } from "./html.ts";
 import { buildG, transformOptions, usesFeatures, withRunArchitecture } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
-import { colorizeLabels, encodeImage, imageBytes, type ImageFormat } from "./visuals.ts";
+import { encodeImage, imageBytes, type ImageFormat, labelImage } from "./visuals.ts";
 
 /** Options of {@linkcode test} beyond the flags. */
 export interface TestHooks {
@@ -82,6 +82,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
       transform: transformOptions(o, false),
       batchSize: 1,
       serialBatches: true,
+      maxDatasetSize: o.how_many as number,
       nThreads: 1,
       seed: o.seed as number,
     });
@@ -93,12 +94,9 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
     let busy = 0;
     try {
       for await (const batch of loader.epoch(0)) {
-        if (images.length >= (o.how_many as number)) break;
         const t0 = performance.now();
         const fake = noGrad(() =>
-          tidy(() =>
-            netG.forward(batchInputs({ ...batch, image: undefined }, { labelNc, noInstance }).label)
-          )
+          tidy(() => netG.forward(batchInputs(batch, { labelNc, noInstance }).label))
         );
         const planar = await fake.floats();
         fake.dispose();
@@ -106,12 +104,12 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
         const { width: w, height: h } = batch;
         const name = basename(batch.entries[0].label, extname(batch.entries[0].label));
         print(`process image... ${batch.entries[0].label}`);
-        const labelRgb = batch.labelChannels === 1
-          ? colorizeLabels(batch.label, labelNc)
-          : batch.label;
         const label = `images/${name}_input_label.${format}`;
         const synthesized = `images/${name}_synthesized_image.${format}`;
-        await Deno.writeFile(join(dir, label), encodeImage(labelRgb, w, h, format));
+        await Deno.writeFile(
+          join(dir, label),
+          encodeImage(labelImage(batch, labelNc), w, h, format),
+        );
         await Deno.writeFile(
           join(dir, synthesized),
           encodeImage(imageBytes(planar, w, h), w, h, format),

@@ -41,7 +41,7 @@ import {
   withRunArchitecture,
 } from "./model.ts";
 import { type Options, optJson, optText, type ParsedOptions } from "./options.ts";
-import { colorizeLabels, encodeImage, imageBytes } from "./visuals.ts";
+import { encodeImage, imageBytes, labelImage } from "./visuals.ts";
 
 /** One line of `loss_log.jsonl`. */
 export interface LossRecord extends Losses {
@@ -317,11 +317,8 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
       const planar = await fake.floats();
       fake.dispose();
       const { width: w, height: h } = batch;
-      const labelRgb = batch.labelChannels === 1
-        ? colorizeLabels(batch.label.subarray(0, w * h), o.label_nc as number)
-        : batch.label.subarray(0, w * h * 3);
       const files: [string, Uint8Array][] = [
-        ["input_label", labelRgb],
+        ["input_label", labelImage(batch, o.label_nc as number)],
         ["synthesized_image", imageBytes(planar, w, h)],
         ["real_image", batch.image!.subarray(0, w * h * 3)],
       ];

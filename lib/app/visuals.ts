@@ -6,6 +6,7 @@
  * @module
  */
 import jpeg from "jpeg-js";
+import type { Batch } from "../data/batch.ts";
 import { CITYSCAPES_LABELS } from "../data/cityscapes.ts";
 import { encodePng } from "../data/png.ts";
 import type { Raster } from "../data/raster.ts";
@@ -67,6 +68,14 @@ export function colorizeLabels(ids: ArrayLike<number>, labelNc: number): Uint8Ar
     }
   }
   return out;
+}
+
+/** A batch's first input label as RGB bytes (H, W, 3): ids in colour, or the RGB label image. */
+export function labelImage(batch: Batch, labelNc: number): Uint8Array {
+  const n = batch.width * batch.height;
+  return batch.labelChannels === 1
+    ? colorizeLabels(batch.label.subarray(0, n), labelNc)
+    : batch.label.subarray(0, 3 * n);
 }
 
 /**
