@@ -327,8 +327,9 @@ export function closestFlag(name: string, names: readonly string[]): string {
 const INFINITE = ["max_dataset_size", "how_many", "ntest"];
 
 function parseValue(flag: Flag, raw: string): string | number | boolean {
-  if (flag.type === "int" || flag.type === "float") {
-    const value = raw === "inf" ? Infinity : Number(raw);
+  const numeric = flag.type === "int" || flag.type === "float";
+  const value = !numeric ? raw : raw === "inf" ? Infinity : Number(raw);
+  if (numeric) {
     const ok = raw.trim() !== "" && !Number.isNaN(value) &&
       (flag.type === "float" || Number.isSafeInteger(value) ||
         (value === Infinity && INFINITE.includes(flag.name)));
@@ -339,14 +340,6 @@ function parseValue(flag: Flag, raw: string): string | number | boolean {
         }: current value is '${raw}'`,
       );
     }
-    if (flag.choices && !flag.choices.includes(raw)) {
-      throw new RangeError(
-        `Cannot use --${flag.name} as it must be one of ${
-          flag.choices.join(", ")
-        }: current value is '${raw}'`,
-      );
-    }
-    return value;
   }
   if (flag.choices && !flag.choices.includes(raw)) {
     throw new RangeError(
@@ -355,7 +348,7 @@ function parseValue(flag: Flag, raw: string): string | number | boolean {
       }: current value is '${raw}'`,
     );
   }
-  return raw;
+  return value;
 }
 
 /**
