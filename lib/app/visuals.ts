@@ -8,6 +8,7 @@
 import jpeg from "jpeg-js";
 import type { Batch } from "../data/batch.ts";
 import { CITYSCAPES_LABELS } from "../data/cityscapes.ts";
+import { toRgb } from "../data/convert.ts";
 import { encodePng } from "../data/png.ts";
 import type { Raster } from "../data/raster.ts";
 
@@ -56,18 +57,9 @@ export function labelColormap(n: number): Uint8Array {
  * deepEqual([...colorizeLabels(new Uint8Array([7, 99]), 35)], [128, 64, 128, 0, 0, 0]);
  * ```
  */
-export function colorizeLabels(ids: ArrayLike<number>, labelNc: number): Uint8Array {
-  const cmap = labelColormap(labelNc);
-  const out = new Uint8Array(ids.length * 3);
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    if (id < labelNc) {
-      out[3 * i] = cmap[3 * id];
-      out[3 * i + 1] = cmap[3 * id + 1];
-      out[3 * i + 2] = cmap[3 * id + 2];
-    }
-  }
-  return out;
+export function colorizeLabels(ids: Uint8Array, labelNc: number): Uint8Array {
+  const palette = labelColormap(labelNc);
+  return toRgb({ width: ids.length, height: 1, channels: 1, data: ids, palette });
 }
 
 /** A batch's first input label as RGB bytes (H, W, 3): ids in colour, or the RGB label image. */
