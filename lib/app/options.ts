@@ -7,8 +7,28 @@
  * @module
  */
 
-/** The command a flag belongs to: both, training only, or testing only. */
-export type Scope = "base" | "train" | "test";
+/** A program: `cli/train.ts`, `cli/test.ts`, `cli/encode.ts` or `cli/edit.ts`. */
+export type Command = "train" | "test" | "encode" | "edit";
+
+/**
+ * The commands a flag belongs to: every one ("base"), training ("train", also read by
+ * `cli/encode.ts` as the original's encode_features reads the training options), testing
+ * ("test", also read by `cli/edit.ts`), or one of encode and edit alone.
+ */
+export type Scope = "base" | "train" | "test" | "encode" | "edit";
+
+const SCOPES: Readonly<Record<Scope, readonly Command[]>> = {
+  base: ["train", "test", "encode", "edit"],
+  train: ["train", "encode"],
+  test: ["test", "edit"],
+  encode: ["encode"],
+  edit: ["edit"],
+};
+
+/** Whether a command starts from the test defaults (`--phase test`). */
+function testing(command: Command): boolean {
+  return command === "test" || command === "edit";
+}
 
 /** A flag's value type. */
 export type FlagType = "string" | "int" | "float" | "bool";
@@ -45,6 +65,8 @@ const DISC = "discriminator and losses";
 const SCHED = "schedule and optimizer";
 const LOG = "checkpoints and logging";
 const TEST = "testing";
+const ENCODE = "encoding";
+const EDIT = "editing";
 const OTHER = "accepted for compatibility";
 
 /** Every flag, in `--help` order within each group. */
@@ -165,10 +187,14 @@ export const FLAGS: readonly Flag[] = [
   f("n_downsample_E", "int", 4, "base", FEAT, "downsampling layers in the encoder"),
   f("nef", "int", 16, "base", FEAT, "encoder filters in the first conv layer"),
   f("n_clusters", "int", 10, "base", FEAT, "clusters per class for the features"),
-  f("load_features", "bool", false, "base", FEAT, "read precomputed feature maps", {
-    unsupported:
-      "precomputed feature maps are not read yet; train the encoder with --instance_feat",
-  }),
+  f(
+    "load_features",
+    "bool",
+    false,
+    "base",
+    FEAT,
+    "read precomputed feature maps from <phase>_feat instead of training the encoder",
+  ),
   // discriminator and losses
   f("num_D", "int", 2, "train", DISC, "discriminator scales"),
   f("n_layers_D", "int", 3, "train", DISC, "layers of each discriminator"),
@@ -227,12 +253,42 @@ export const FLAGS: readonly Flag[] = [
     "image format: png (lossless, for metrics) or jpg (as the original)",
     { choices: ["png", "jpg"] },
   ),
-  f("cluster_path", "string", "features_clustered_010.npy", "test", TEST, "the feature clusters", {
-    unsupported: "feature clusters are not read yet",
-  }),
-  f("use_encoded_image", "bool", false, "test", TEST, "encode the real image's features", {
-    unsupported: "encoded-feature synthesis is not available yet",
-  }),
+  f(
+    "cluster_path",
+    "string",
+    "",
+    "test",
+    TEST,
+    "the feature clusters in checkpoints/<name>/ (default features_clustered_<n_clusters>.json, else its .npy)",
+  ),
+  f(
+    "cluster_choice",
+    "string",
+    "",
+    "test",
+    TEST,
+    "clusters given per instance, as id:cluster,... (the others are drawn with --seed)",
+  ),
+  f("use_encoded_image", "bool", false, "test", TEST, "encode the real image's features"),
+  // encode
+  f(
+    "precompute_feature_maps",
+    "bool",
+    false,
+    "encode",
+    ENCODE,
+    "also write E's feature maps as PNGs to <dataroot>/<phase>_feat for --load_features",
+  ),
+  f(
+    "feature_scale",
+    "int",
+    2,
+    "encode",
+    ENCODE,
+    "upsampling of the written feature maps (2: a 512p model's features for 1024p)",
+  ),
+  // edit
+  f("port", "int", 0, "edit", EDIT, "the editor's port on 127.0.0.1 (0: any free port)"),
   // compatibility
   f("gpu_ids", "string", "0", "base", OTHER, "GPU ids", {
     noEffect: "WebGPU runs on the one adapter it picks",
@@ -293,8 +349,8 @@ export interface ParsedOptions {
 }
 
 /** The flags of a command. */
-export function flagsOf(command: "train" | "test"): Flag[] {
-  return FLAGS.filter((x) => x.scope === "base" || x.scope === command);
+export function flagsOf(command: Command): Flag[] {
+  return FLAGS.filter((x) => SCOPES[x.scope].includes(command));
 }
 
 /** Levenshtein distance. */
@@ -368,12 +424,12 @@ function parseValue(flag: Flag, raw: string): string | number | boolean {
  * throws(() => parseOptions("train", ["--nitre", "5"]), /did you mean --niter/);
  * ```
  */
-export function parseOptions(command: "train" | "test", args: readonly string[]): ParsedOptions {
+export function parseOptions(command: Command, args: readonly string[]): ParsedOptions {
   const flags = flagsOf(command);
   const byName = new Map(flags.map((x) => [x.name, x]));
   const values: Record<string, string | number | boolean> = {};
   for (const x of FLAGS as readonly Flag[]) {
-    values[x.name] = command === "test" && x.testDefault !== undefined ? x.testDefault : x.default;
+    values[x.name] = testing(command) && x.testDefault !== undefined ? x.testDefault : x.default;
   }
   const given = new Set<string>();
   const notes: string[] = [];
@@ -389,7 +445,7 @@ export function parseOptions(command: "train" | "test", args: readonly string[])
     const flag = byName.get(name);
     if (!flag) {
       const other = FLAGS.find((x) => x.name === name);
-      const where = other ? ` (it is a ${other.scope === "train" ? "training" : "test"} flag)` : "";
+      const where = other ? ` (it is a flag of ${SCOPES[other.scope].join(" and ")})` : "";
       throw new TypeError(
         `Unknown flag --${name}${where}: did you mean --${
           closestFlag(name, flags.map((x) => x.name))
@@ -430,7 +486,7 @@ export function parseOptions(command: "train" | "test", args: readonly string[])
     values[name] = value;
     given.add(name);
   }
-  values.isTrain = command === "train";
+  values.isTrain = command === "train" || command === "encode";
   checkValues(values);
   return { options: Object.freeze(values), given, notes };
 }
@@ -481,6 +537,26 @@ function checkValues(o: Record<string, string | number | boolean>): void {
       "Cannot use both --instance_feat and --label_feat: current value is both set",
     );
   }
+  if (o.load_features && !(o.instance_feat || o.label_feat)) {
+    throw new TypeError(
+      "Cannot use --load_features as the feature maps feed G only with --instance_feat or --label_feat: current value is neither set",
+    );
+  }
+  if (o.load_features && o.feat_num !== 3) {
+    throw new RangeError(
+      `Cannot use --load_features as precomputed feature maps are RGB images and need --feat_num 3: current value is ${o.feat_num}`,
+    );
+  }
+  if (!((o.feature_scale as number) >= 1)) {
+    throw new RangeError(
+      `Cannot use --feature_scale as it must be a positive integer: current value is ${o.feature_scale}`,
+    );
+  }
+  if (!(Number.isInteger(o.port) && (o.port as number) >= 0 && (o.port as number) < 65536)) {
+    throw new RangeError(
+      `Cannot use --port as it must be 0..65535: current value is ${o.port}`,
+    );
+  }
   if (!/^[\w.-]+$/.test(String(o.name))) {
     throw new RangeError(
       `Cannot use --name as it must be letters, digits, '.', '-' or '_': current value is '${o.name}'`,
@@ -488,21 +564,29 @@ function checkValues(o: Record<string, string | number | boolean>): void {
   }
 }
 
+const USAGE: Readonly<Record<Command, string>> = {
+  train: "With no flags it trains a small model on fixtures/data/city (the demo).",
+  test:
+    "Synthesizes images for <dataroot>/<phase>_label with checkpoints/<name>/<which_epoch>_net_G.pth.",
+  encode:
+    "Encodes every training image with checkpoints/<name>/<which_epoch>_net_E.pth and clusters the instance features per class.",
+  edit:
+    "Starts the scene editor on 127.0.0.1 with checkpoints/<name>/<which_epoch>_net_G.pth and the run's feature clusters.",
+};
+
 /** `--help`: usage and the flags grouped, with defaults. */
-export function helpText(command: "train" | "test"): string {
+export function helpText(command: Command): string {
   const flags = flagsOf(command);
   const lines = [
     `Usage: deno run -A cli/${command}.ts [--flag value | --flag=value | --bool_flag] ...`,
-    command === "train"
-      ? "With no flags it trains a small model on fixtures/data/city (the demo)."
-      : "Synthesizes images for <dataroot>/<phase>_label with checkpoints/<name>/<which_epoch>_net_G.pth.",
+    USAGE[command],
     "",
   ];
   const groups = [...new Set(flags.map((x) => x.group))];
   for (const group of groups) {
     lines.push(`${group[0].toUpperCase()}${group.slice(1)}:`);
     for (const x of flags.filter((y) => y.group === group)) {
-      const d = command === "test" && x.testDefault !== undefined ? x.testDefault : x.default;
+      const d = testing(command) && x.testDefault !== undefined ? x.testDefault : x.default;
       const shown = x.type === "bool" ? "" : ` <${x.type}> (default ${formatValue(d)})`;
       const caveat = x.unsupported
         ? ` [not supported: ${x.unsupported}]`
@@ -537,7 +621,7 @@ function pythonValue(flag: Flag | undefined, v: string | number | boolean): stri
 }
 
 /** `opt.txt` as pix2pixHD writes it: the options sorted by name between two rules. */
-export function optText(options: Options, command: "train" | "test"): string {
+export function optText(options: Options, command: Command): string {
   const byName = new Map(flagsOf(command).map((x) => [x.name, x]));
   const keys = Object.keys(options).filter((k) => byName.has(k) || k === "isTrain").sort();
   const lines = keys.map((k) => `${k}: ${pythonValue(byName.get(k), options[k])}`);

@@ -31,8 +31,8 @@ Deno.test("parseOptions: unknown flags name the closest; bad values name the fla
     /Unknown flag --nitre: did you mean --niter\?/,
   );
   throws(() => parseOptions("train", ["--batchsize", "2"]), /did you mean --batchSize\?/);
-  throws(() => parseOptions("train", ["--how_many", "5"]), /it is a test flag/);
-  throws(() => parseOptions("test", ["--niter", "5"]), /it is a training flag/);
+  throws(() => parseOptions("train", ["--how_many", "5"]), /it is a flag of test and edit/);
+  throws(() => parseOptions("test", ["--niter", "5"]), /it is a flag of train and encode/);
   throws(
     () => parseOptions("train", ["--niter", "five"]),
     /--niter as it must be an integer: current value is 'five'/,
@@ -58,8 +58,23 @@ Deno.test("parseOptions: unknown flags name the closest; bad values name the fla
 Deno.test("helpText lists every flag of the command, grouped", () => {
   const help = helpText("train");
   for (const f of FLAGS) {
-    equal(help.includes(`  --${f.name}`), f.scope !== "test", f.name);
+    equal(help.includes(`  --${f.name}`), f.scope === "base" || f.scope === "train", f.name);
   }
+  // encode reads the training flags plus its own; edit the test flags plus its own.
+  const encodeHelp = helpText("encode"), editHelp = helpText("edit");
+  for (const f of FLAGS) {
+    const listed = (help: string) => new RegExp(`^  --${f.name}( |$)`, "m").test(help);
+    equal(listed(encodeHelp), ["base", "train", "encode"].includes(f.scope), f.name);
+    equal(listed(editHelp), ["base", "test", "edit"].includes(f.scope), f.name);
+  }
+  equal(parseOptions("edit", []).options.phase, "test");
+  equal(parseOptions("encode", []).options.phase, "train");
+  throws(() => parseOptions("train", ["--port", "1"]), /it is a flag of edit/);
+  throws(() => parseOptions("train", ["--load_features"]), /--instance_feat or --label_feat/);
+  throws(
+    () => parseOptions("train", ["--instance_feat", "--load_features", "--feat_num", "4"]),
+    /--feat_num 3/,
+  );
   for (
     const group of [
       "Experiment:",

@@ -3,18 +3,25 @@
  * `results/<name>/<phase>_<which_epoch>/index.html` with each input label (in colour) and
  * synthesized image, without recording any tape.
  *
+ * A model with features (`--instance_feat` / `--label_feat`) gets, per instance, the centre of
+ * one of its class's clusters (`cli/encode.ts`): drawn with `--seed` (each instance's draw
+ * depends only on the seed and its id), or given with `--cluster_choice id:k,...`; classes
+ * without clusters get zeros. With `--use_encoded_image`, E encodes the real photo instead.
+ *
  * @module
  */
 import { basename, extname, join } from "node:path";
 import { listDataset } from "../data/layout.ts";
 import { DataLoader } from "../data/loader.ts";
 import { initGpu } from "../gpu/kernel.ts";
-import { batchInputs } from "../pix2pixhd/input.ts";
+import { chooseClusters, featureMap, parseClusterChoice } from "../features/clusters.ts";
+import { batchInputs, generatorInput } from "../pix2pixhd/input.ts";
 import { noGrad } from "../tensor/autograd.ts";
-import { tidy } from "../tensor/tensor.ts";
+import { Tensor, tidy } from "../tensor/tensor.ts";
 import { loadNetwork, networkPath, writeTextAtomic } from "./checkpoints.ts";
 import { imagePage, type PageRow } from "./html.ts";
-import { buildG, transformOptions, usesFeatures, withRunArchitecture } from "./model.ts";
+import { encodeBatch, featureOptions, poolingIds, readRunClusters } from "./features.ts";
+import { buildE, buildG, transformOptions, usesFeatures, withRunArchitecture } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import { encodeImage, imageBytes, type ImageFormat, labelImage } from "./visuals.ts";
 
@@ -34,8 +41,13 @@ export interface TestResult {
   images: { name: string; label: string; synthesized: string }[];
   /** The options used, with the saved architecture applied. */
   options: Options;
-  /** Mean seconds per image (G's forward pass and the read-back). */
+  /** Mean seconds per image (features, G's forward pass and the read-back). */
   secondsPerImage: number;
+  /**
+   * With sampled features, `cluster_choices.json`: per image, the cluster of each instance
+   * (`--cluster_choice` takes them back).
+   */
+  clusterChoices?: string;
 }
 
 /**
@@ -47,9 +59,21 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
   const ckpt = join(parsed.options.checkpoints_dir as string, parsed.options.name as string);
   const { options: o, file } = await withRunArchitecture(parsed.options, parsed.given, ckpt);
   if (file) print(`architecture from ${file}`);
-  if (usesFeatures(o)) {
+  const features = usesFeatures(o);
+  const encoded = features && (o.use_encoded_image as boolean);
+  if (o.use_encoded_image && !features) {
     throw new TypeError(
-      "Cannot synthesize with --instance_feat or --label_feat yet as choosing feature clusters is not available: current value is set",
+      "Cannot use --use_encoded_image as the model takes no features: current value is neither --instance_feat nor --label_feat",
+    );
+  }
+  if (encoded && o.load_features) {
+    throw new TypeError(
+      "Cannot use --use_encoded_image with --load_features as such a run has no encoder: current value is both set",
+    );
+  }
+  if ((o.cluster_choice as string) && (!features || encoded)) {
+    throw new TypeError(
+      "Cannot use --cluster_choice as clusters are only sampled with --instance_feat or --label_feat and without --use_encoded_image",
     );
   }
   for (const note of parsed.notes) print(`note: ${note}`);
@@ -63,19 +87,35 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
     );
   }
 
+  const given = parseClusterChoice(o.cluster_choice as string);
+  const sampled = features && !encoded ? await readRunClusters(o, ckpt) : undefined;
+  if (sampled) print(`feature clusters from ${sampled.path}`);
+  const ePath = networkPath(ckpt, which, "E");
+  if (encoded && !(await Deno.stat(ePath).then(() => true, () => false))) {
+    throw new Deno.errors.NotFound(
+      `Cannot use --use_encoded_image as the encoder checkpoint ${ePath} does not exist`,
+    );
+  }
+
   const rt = await initGpu();
   print(`adapter: ${rt.gpu.adapter}`);
   const netG = buildG(o);
+  const netE = encoded ? buildE(o) : undefined;
   const labelNc = o.label_nc as number;
   const noInstance = o.no_instance as boolean;
+  const fo = featureOptions(o);
   try {
     await loadNetwork(netG, gPath, { strict: true });
     print(`loaded ${gPath}`);
+    if (netE) {
+      await loadNetwork(netE, ePath, { strict: true });
+      print(`loaded ${ePath}`);
+    }
     const entries = await listDataset(o.dataroot as string, {
       phase: o.phase as string,
       labelNc,
       instance: !noInstance,
-      image: false,
+      image: encoded,
     });
     const loader = new DataLoader(entries, {
       labelNc,
@@ -92,17 +132,40 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
     const images: TestResult["images"] = [];
     const rows: PageRow[] = [];
     let busy = 0;
+    const choices: Record<string, Record<string, number>> = {};
+    const used = new Set<number>();
     try {
       for await (const batch of loader.epoch(0)) {
         const t0 = performance.now();
+        const { width: w, height: h } = batch;
+        const name = basename(batch.entries[0].label, extname(batch.entries[0].label));
+        let feat: Float32Array | undefined;
+        if (netE) feat = (await encodeBatch(netE, batch, fo)).pooled;
+        else if (sampled) {
+          const ids = poolingIds(batch, fo.labelFeat);
+          const present = new Set(ids);
+          const mine = new Map([...given].filter(([id]) => present.has(id)));
+          for (const id of mine.keys()) used.add(id);
+          const choice = chooseClusters(sampled.clusters, ids, {
+            seed: o.seed as number,
+            given: mine,
+          });
+          choices[name] = Object.fromEntries([...choice].sort((a, b) => a[0] - b[0]));
+          feat = featureMap(sampled.clusters, ids, w, h, choice);
+        }
         const fake = noGrad(() =>
-          tidy(() => netG.forward(batchInputs(batch, { labelNc, noInstance }).label))
+          tidy(() =>
+            netG.forward(
+              generatorInput(
+                batchInputs(batch, { labelNc, noInstance }).label,
+                feat && Tensor.from(feat, [1, feat.length / (w * h), h, w]),
+              ),
+            )
+          )
         );
         const planar = await fake.floats();
         fake.dispose();
         busy += (performance.now() - t0) / 1000;
-        const { width: w, height: h } = batch;
-        const name = basename(batch.entries[0].label, extname(batch.entries[0].label));
         print(`process image... ${batch.entries[0].label}`);
         const label = `images/${name}_input_label.${format}`;
         const synthesized = `images/${name}_synthesized_image.${format}`;
@@ -126,6 +189,14 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
     } finally {
       loader.close();
     }
+    for (const id of given.keys()) {
+      if (!used.has(id)) print(`note: --cluster_choice instance ${id} is in none of the images`);
+    }
+    let clusterChoices: string | undefined;
+    if (sampled) {
+      clusterChoices = join(dir, "cluster_choices.json");
+      await writeTextAtomic(clusterChoices, JSON.stringify(choices, null, 1) + "\n");
+    }
     const page = join(dir, "index.html");
     await writeTextAtomic(
       page,
@@ -135,8 +206,16 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
         width: o.display_winsize as number,
       }),
     );
-    return { dir, page, images, options: o, secondsPerImage: busy / (images.length || 1) };
+    return {
+      dir,
+      page,
+      images,
+      options: o,
+      secondsPerImage: busy / (images.length || 1),
+      clusterChoices,
+    };
   } finally {
     netG.dispose();
+    netE?.dispose();
   }
 }

@@ -154,7 +154,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
   // Networks, loaded from this run (--continue_train) or from another (--load_pretrain).
   const netG = buildG(o);
   const netD = buildD(o);
-  const netE: Encoder | undefined = usesFeatures(o) ? buildE(o) : undefined;
+  const netE: Encoder | undefined = usesFeatures(o) && !o.load_features ? buildE(o) : undefined;
   const nets: [string, Module | undefined][] = [["G", netG], ["D", netD], ["E", netE]];
   const which = o.which_epoch as string;
   if (o.continue_train) {
@@ -201,6 +201,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     poolSize: o.pool_size as number,
     poolSeed: mixSeed(o.seed as number, 4),
     labelFeat: o.label_feat as boolean,
+    loadFeatures: o.load_features as boolean,
   });
   const names = new Map<Tensor, string>();
   for (const [key, net] of nets) {
@@ -218,6 +219,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     labelNc: o.label_nc as number,
     instance: !o.no_instance,
     image: true,
+    features: o.load_features as boolean,
     transform: transformOptions(o, !o.no_flip),
     batchSize: o.batchSize as number,
     serialBatches: o.serial_batches as boolean,

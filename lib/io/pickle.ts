@@ -37,6 +37,23 @@ export class PyDict extends Map<unknown, unknown> {
   attributes: Map<unknown, unknown> = new Map();
 }
 
+/**
+ * An instance that an allowed callable makes for a class whose state BUILD sets (Python's
+ * `__setstate__`), such as a numpy array: BUILD stores the state here, uninterpreted, for the
+ * caller to read.
+ */
+export class PyInstance {
+  /** Dotted Python name of its class, for error messages. */
+  readonly className: string;
+  /** The state the last BUILD set; undefined before any. */
+  state: unknown = undefined;
+
+  /** An instance of the Python class `className`, its state not yet set. */
+  constructor(className: string) {
+    this.className = className;
+  }
+}
+
 /** Hooks of {@linkcode unpickle}. */
 export interface UnpickleOptions {
   /** Offset of the pickle's first byte. Default 0. */
@@ -393,6 +410,10 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
       case 0x62: { // BUILD
         const state = pop();
         const target = top();
+        if (target instanceof PyInstance) {
+          target.state = state;
+          break;
+        }
         if (!(target instanceof PyDict) || !(state instanceof Map)) {
           fail(`BUILD sets state on a value other than a dict: current value is byte ${offset}`);
         }

@@ -31,6 +31,8 @@ export type ModelInputs = {
   inst?: Tensor;
   /** The photo (N, 3, H, W) in [-1, 1], when the batch has one. */
   image?: Tensor;
+  /** The precomputed feature map (N, 3, H, W) in [-1, 1], when the batch has one. */
+  feat?: Tensor;
 };
 
 /** Channels of the label input: label_nc (3 for RGB labels), plus 1 for the boundary map. */
@@ -111,6 +113,7 @@ export function batchInputs(batch: Batch, options: InputOptions): ModelInputs {
     if (!rgbLabels) out.labelIds = labels;
     if (inst) out.inst = inst;
     if (batch.image) out.image = rgbToFloat(batch.image, [n, h, w]);
+    if (batch.feat) out.feat = rgbToFloat(batch.feat, [n, h, w]);
     return out;
   });
 }

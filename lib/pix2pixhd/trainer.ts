@@ -78,6 +78,11 @@ export interface TrainerOptions extends InputOptions {
   poolSeed?: number;
   /** The encoder pools over the label map instead of the instance map (`--label_feat`). */
   labelFeat?: boolean;
+  /**
+   * G's features are the batches' precomputed feature maps (`--load_features`), 3 channels in
+   * [-1, 1]; no encoder is trained.
+   */
+  loadFeatures?: boolean;
 }
 
 /** The five losses, by the names pix2pixHD logs them under. */
@@ -133,6 +138,11 @@ export class Trainer {
     if (sigmoidD && !options.noLsgan) {
       throw new TypeError(
         "Cannot train with the least-squares loss as the discriminator ends in a sigmoid: current value is useSigmoid (build it without, or pass noLsgan)",
+      );
+    }
+    if (options.loadFeatures && nets.netE) {
+      throw new TypeError(
+        "Cannot train an encoder with loadFeatures as G reads the precomputed features: current value is netE given",
       );
     }
     this.nets = Object.freeze({ ...nets });
@@ -270,7 +280,14 @@ export class Trainer {
   /** G's output for assembled inputs, with E's features of `image` when training E. */
   #generateFrom(batch: Batch, inputs: ModelInputs, image: Tensor): Tensor {
     const { netG, netE } = this.nets;
-    const features = netE
+    if (this.#options.loadFeatures && !inputs.feat) {
+      throw new TypeError(
+        "Cannot use precomputed features as the batch must have feature maps: current value is none",
+      );
+    }
+    const features = this.#options.loadFeatures
+      ? inputs.feat
+      : netE
       ? this.#encode(netE, batch, inputs.inst, inputs.labelIds, image)
       : undefined;
     return netG.forward(generatorInput(inputs.label, features));

@@ -1,0 +1,45 @@
+/**
+ * The scene editor: a local web page showing a label map and the photo a trained generator
+ * synthesizes from it, with a class palette and brush, object selection, relabelling, a style
+ * per object from thumbnails of its class's clusters, undo and redo, opening and saving:
+ *
+ * ```sh
+ * deno run -A cli/edit.ts --name label2city_512p_feat
+ * ```
+ *
+ * It serves on 127.0.0.1 only and prints the URL. The scenes are `<dataroot>/<phase>_label`
+ * (`--phase test` by default); the run's `opt.json` supplies the architecture, and a model with
+ * features reads the clusters `cli/encode.ts` wrote.
+ *
+ * @module
+ */
+import { edit } from "../lib/app/edit.ts";
+import { helpText, parseOptions } from "../lib/app/options.ts";
+
+/** Runs the command until Ctrl-C; resolves to the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(helpText("edit"));
+    return 0;
+  }
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  try {
+    const editor = await edit(parseOptions("edit", args), { signal: stop.signal });
+    await editor.server.finished;
+    editor.dispose();
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exitCode = await main(Deno.args);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    Deno.exitCode = 1;
+  }
+}

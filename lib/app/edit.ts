@@ -1,0 +1,123 @@
+/**
+ * `cli/edit.ts`: the scene editor for a trained run. It loads G (and the run's feature clusters
+ * when G takes features), lists the label maps of `<dataroot>/<phase>_label` as scenes, and
+ * serves the editor's page on 127.0.0.1.
+ *
+ * @module
+ */
+
+import { basename, extname, join } from "node:path";
+import { listDataset } from "../data/layout.ts";
+import { mixSeed } from "../data/rng.ts";
+import { loadSample } from "../data/sample.ts";
+import { serveEditor } from "../edit/server.ts";
+import { EditorSession, instancesFromLabels, type SceneSource } from "../edit/session.ts";
+import { Scene } from "../edit/scene.ts";
+import { initGpu } from "../gpu/kernel.ts";
+import { loadNetwork, networkPath } from "./checkpoints.ts";
+import { readRunClusters } from "./features.ts";
+import { buildG, transformOptions, usesFeatures, withRunArchitecture } from "./model.ts";
+import type { Options, ParsedOptions } from "./options.ts";
+
+/** Options of {@linkcode edit} beyond the flags. */
+export interface EditHooks {
+  /** Where messages go (default `console.log`). */
+  print?: (line: string) => void;
+  /** Stops the server when aborted. */
+  signal?: AbortSignal;
+}
+
+/** What {@linkcode edit} started. */
+export interface EditResult {
+  /** The page's URL (`http://127.0.0.1:<port>/`). */
+  url: string;
+  /** The server; `finished` resolves once it stops. */
+  server: Deno.HttpServer;
+  /** The editor's state. */
+  session: EditorSession;
+  /** The options used. */
+  options: Options;
+  /** Frees G; call after the server stopped. */
+  dispose(): void;
+}
+
+/** Starts the editor for parsed `cli/edit.ts` options; see the module doc. */
+export async function edit(parsed: ParsedOptions, hooks: EditHooks = {}): Promise<EditResult> {
+  const print = hooks.print ?? ((line: string) => console.log(line));
+  const ckpt = join(parsed.options.checkpoints_dir as string, parsed.options.name as string);
+  const { options: o, file } = await withRunArchitecture(parsed.options, parsed.given, ckpt);
+  if (file) print(`architecture from ${file}`);
+  if (o.use_encoded_image || o.cluster_choice) {
+    throw new TypeError(
+      "Cannot use --use_encoded_image or --cluster_choice in the editor: styles are chosen on the page",
+    );
+  }
+  const labelNc = o.label_nc as number;
+  if (labelNc === 0) {
+    throw new TypeError(
+      "Cannot edit RGB label images: current value is --label_nc 0 (the editor edits label ids)",
+    );
+  }
+  for (const note of parsed.notes) print(`note: ${note}`);
+  const gPath = networkPath(ckpt, o.which_epoch as string, "G");
+  if (!(await Deno.stat(gPath).then(() => true, () => false))) {
+    throw new Deno.errors.NotFound(
+      `Cannot edit as the generator checkpoint ${gPath} does not exist (check --checkpoints_dir, --name and --which_epoch)`,
+    );
+  }
+  const clusters = usesFeatures(o) ? await readRunClusters(o, ckpt) : undefined;
+  if (clusters) print(`feature clusters from ${clusters.path}`);
+  const noInstance = o.no_instance as boolean;
+  const entries = (await listDataset(o.dataroot as string, {
+    phase: o.phase as string,
+    labelNc,
+    instance: !noInstance,
+    image: false,
+  })).slice(0, o.how_many as number);
+  if (entries.length === 0) {
+    throw new RangeError(
+      `Cannot edit as ${o.dataroot} has no ${o.phase} label maps: current value is none`,
+    );
+  }
+  const transform = transformOptions(o, false);
+  const things = new Scene(
+    { width: 1, height: 1, label: new Uint8Array(1), inst: new Int32Array(1) },
+    { labelNc },
+  );
+  const scenes: SceneSource[] = entries.map((entry, i) => ({
+    name: basename(entry.label, extname(entry.label)),
+    load: async () => {
+      const s = await loadSample(entry, { labelNc, transform, seed: mixSeed(o.seed as number, i) });
+      const inst = s.inst ??
+        instancesFromLabels(s.label, s.width, s.height, (c) => things.isThing(c));
+      return { width: s.width, height: s.height, label: s.label, inst };
+    },
+  }));
+
+  const rt = await initGpu();
+  print(`adapter: ${rt.gpu.adapter}`);
+  const netG = buildG(o);
+  try {
+    await loadNetwork(netG, gPath, { strict: true });
+    print(`loaded ${gPath}`);
+    const session = new EditorSession({
+      netG,
+      input: { labelNc, noInstance },
+      clusters: clusters?.clusters,
+      seed: o.seed as number,
+      scenes,
+    });
+    await session.open(0);
+    let url = "";
+    const server = serveEditor(session, {
+      port: o.port as number,
+      signal: hooks.signal,
+      onListen: (u) => url = u,
+    });
+    print(`editor: ${url} (${scenes.length} scenes; Ctrl-C stops it)`);
+    return { url, server, session, options: o, dispose: () => netG.dispose() };
+  } catch (error) {
+    netG.dispose();
+    throw error;
+  }
+}

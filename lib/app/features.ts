@@ -1,0 +1,179 @@
+/**
+ * The instance features around G: E's pooled features of a batch, the run's feature clusters
+ * (read from the open JSON format or from pix2pixHD's pickled `.npy`), and G's photo for a
+ * label map, instance map and feature map, all without recording any tape.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { Batch } from "../data/batch.ts";
+import { clustersFromJson, type FeatureClusters } from "../features/clusters.ts";
+import { parseClusterNpy } from "../features/npy_clusters.ts";
+import type { Module } from "../nn/module.ts";
+import { uniqueIds } from "../ops/instance_pool.ts";
+import { labelMap } from "../ops/label_maps.ts";
+import type { Encoder } from "../pix2pixhd/networks/encoder.ts";
+import { rgbToFloat } from "../ops/rgb_to_float.ts";
+import { generatorInput, type InputOptions, labelInput } from "../pix2pixhd/input.ts";
+import { noGrad } from "../tensor/autograd.ts";
+import { Tensor, tidy } from "../tensor/tensor.ts";
+import type { Options } from "./options.ts";
+
+/** Options of the feature helpers: the input layout and what E pools over. */
+export interface FeatureOptions extends InputOptions {
+  /** E pools over the label map instead of the instance map (`--label_feat`). */
+  labelFeat?: boolean;
+}
+
+/** The input options of parsed flags. */
+export function featureOptions(o: Options): FeatureOptions {
+  return {
+    labelNc: o.label_nc as number,
+    noInstance: o.no_instance as boolean,
+    labelFeat: o.label_feat as boolean,
+  };
+}
+
+/** The map E pools over for the first sample of a batch: instance ids, or label ids. */
+export function poolingIds(batch: Batch, labelFeat = false): Int32Array {
+  const n = batch.width * batch.height;
+  if (labelFeat) {
+    if (batch.labelChannels !== 1) {
+      throw new TypeError(
+        "Cannot pool over labels as --label_feat needs label ids: current value is RGB label images",
+      );
+    }
+    return Int32Array.from(batch.label.subarray(0, n));
+  }
+  if (!batch.inst) {
+    throw new TypeError(
+      "Cannot pool over instances as the batch has no instance maps: current value is none (use --label_feat with --no_instance)",
+    );
+  }
+  return batch.inst.subarray(0, n);
+}
+
+/**
+ * E's features of a batch's first photo, averaged over each instance (or label with
+ * `labelFeat`): `feat_num` planes of `width × height`, and the id map pooled over.
+ */
+export async function encodeBatch(
+  netE: Encoder,
+  batch: Batch,
+  options: FeatureOptions,
+): Promise<{ pooled: Float32Array; ids: Int32Array }> {
+  if (!batch.image) {
+    throw new TypeError(
+      `Cannot encode ${batch.entries[0]?.label} as the batch has no photo: current value is none`,
+    );
+  }
+  const ids = poolingIds(batch, options.labelFeat);
+  const { width: w, height: h } = batch;
+  const features = noGrad(() =>
+    tidy(() => {
+      const image = rgbToFloat(batch.image!.subarray(0, 3 * w * h), [1, h, w]);
+      const map = Tensor.from(ids, [1, 1, h, w]);
+      return netE.forward(image, map, uniqueIds(ids));
+    })
+  );
+  try {
+    return { pooled: await features.floats(), ids };
+  } finally {
+    features.dispose();
+  }
+}
+
+/** Inputs of {@linkcode generatePhoto}: one scene's maps. */
+export interface PhotoInputs {
+  /** Width of the maps. */
+  width: number;
+  /** Height of the maps. */
+  height: number;
+  /** Label ids, one per pixel. */
+  label: ArrayLike<number>;
+  /** Instance ids, one per pixel (unless `noInstance`). */
+  inst?: ArrayLike<number>;
+  /** The feature map, `feat_num` planes (when G takes features). */
+  features?: Float32Array;
+}
+
+/** G's photo (3 planes of `width × height`, in [-1, 1]) for one scene, without a tape. */
+export async function generatePhoto(
+  netG: Module & { forward(x: Tensor): Tensor },
+  inputs: PhotoInputs,
+  options: InputOptions,
+): Promise<Float32Array> {
+  const { width: w, height: h } = inputs;
+  const fake = noGrad(() =>
+    tidy(() => {
+      const labels = labelMap(inputs.label, [1, 1, h, w], options.labelNc);
+      const inst = options.noInstance ? undefined : Tensor.from(inputs.inst!, [1, 1, h, w]);
+      const features = inputs.features
+        ? Tensor.from(inputs.features, [1, inputs.features.length / (w * h), h, w])
+        : undefined;
+      return netG.forward(generatorInput(labelInput(labels, inst, options), features));
+    })
+  );
+  try {
+    return await fake.floats();
+  } finally {
+    fake.dispose();
+  }
+}
+
+/** `features_clustered_<n_clusters, 3 digits>`: the clusters' file name without extension. */
+export function clusterStem(nClusters: number): string {
+  return `features_clustered_${String(nClusters).padStart(3, "0")}`;
+}
+
+/**
+ * Reads feature clusters: JSON as `cli/encode.ts` writes it, or pix2pixHD's pickled `.npy`
+ * (by extension). Errors name the file.
+ */
+export async function readClusters(path: string): Promise<FeatureClusters> {
+  if (path.endsWith(".npy")) {
+    const centres = parseClusterNpy(await Deno.readFile(path), path);
+    const first = centres.values().next().value;
+    if (!first) {
+      throw new RangeError(`Cannot use ${path} as it holds no clusters: current value is {}`);
+    }
+    return { featNum: first[0].length, centres };
+  }
+  return clustersFromJson(await Deno.readTextFile(path), path);
+}
+
+/**
+ * The run's clusters: `--cluster_path` in the run's folder when given, else
+ * `features_clustered_<n_clusters>.json`, else the `.npy` of that name. Checks that their
+ * length is `--feat_num`.
+ */
+export async function readRunClusters(
+  o: Options,
+  dir: string,
+): Promise<{ clusters: FeatureClusters; path: string }> {
+  const given = o.cluster_path as string;
+  const stem = join(dir, clusterStem(o.n_clusters as number));
+  const candidates = given ? [join(dir, given)] : [`${stem}.json`, `${stem}.npy`];
+  let path: string | undefined;
+  for (const c of candidates) {
+    if (await Deno.stat(c).then(() => true, () => false)) {
+      path = c;
+      break;
+    }
+  }
+  if (!path) {
+    throw new Deno.errors.NotFound(
+      `Cannot synthesize with features as no clusters were found at ${
+        candidates.join(" or ")
+      } (run cli/encode.ts first, or pass --cluster_path)`,
+    );
+  }
+  const clusters = await readClusters(path);
+  if (clusters.featNum !== o.feat_num) {
+    throw new RangeError(
+      `Cannot use ${path} as its features have ${clusters.featNum} values and --feat_num is ${o.feat_num}`,
+    );
+  }
+  return { clusters, path };
+}

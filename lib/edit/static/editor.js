@@ -1,0 +1,199 @@
+// The scene editor's page: draws the coloured label map, shows the synthesized photo, and sends
+// each edit to the server, which answers with the new state.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const canvas = $("label-canvas");
+const ctx = canvas.getContext("2d");
+let state = null;
+let chosenClass = 0;
+let selected = null;
+
+function showError(text) {
+  const m = $("message");
+  m.textContent = text;
+  m.hidden = !text;
+}
+
+async function call(method, path, body, raw) {
+  const init = { method };
+  if (raw !== undefined) init.body = raw;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { "content-type": "application/json" };
+  }
+  const response = await fetch(path, init);
+  const data = await response.json();
+  if (!response.ok) {
+    showError(data.error || `${response.status} ${response.statusText}`);
+    return null;
+  }
+  showError("");
+  return data;
+}
+
+function loadImage(src) {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error(`cannot load ${src}`));
+    img.src = src;
+  });
+}
+
+async function refresh(next) {
+  if (!next) return;
+  state = next;
+  $("undo").disabled = !state.canUndo;
+  $("redo").disabled = !state.canRedo;
+  const select = $("scene");
+  if (select.options.length !== state.scenes.length) {
+    select.replaceChildren(...state.scenes.map((name, i) => new Option(name, String(i))));
+  }
+  const index = state.scenes.indexOf(state.scene);
+  if (index >= 0) select.value = String(index);
+  if (!$("palette").childElementCount) buildPalette();
+  const version = state.version;
+  canvas.width = state.width;
+  canvas.height = state.height;
+  const label = await loadImage(`/api/label.png?v=${version}`);
+  ctx.drawImage(label, 0, 0);
+  $("busy").hidden = false;
+  const photo = await loadImage(`/api/photo.png?v=${version}`);
+  $("photo").src = photo.src;
+  $("busy").hidden = true;
+  if (state.version === version) document.body.dataset.version = String(version);
+}
+
+function buildPalette() {
+  const palette = $("palette");
+  for (const c of state.classes) {
+    const b = document.createElement("button");
+    b.dataset.class = String(c.id);
+    b.title = `${c.id}: ${c.name}${c.thing ? " (objects)" : ""}`;
+    const swatch = document.createElement("i");
+    swatch.style.background = `rgb(${c.color.join(",")})`;
+    b.append(swatch, `${c.id} ${c.name}`);
+    b.onclick = () => chooseClass(c.id);
+    palette.append(b);
+  }
+  chooseClass(chosenClass);
+}
+
+function chooseClass(id) {
+  chosenClass = id;
+  for (const b of $("palette").children) {
+    b.classList.toggle("active", b.dataset.class === String(id));
+  }
+  $("current-class").textContent = `${id} ${state.classes[id].name}`;
+}
+
+function pixelOf(event) {
+  const r = canvas.getBoundingClientRect();
+  const x = Math.floor((event.clientX - r.left) * state.width / r.width);
+  const y = Math.floor((event.clientY - r.top) * state.height / r.height);
+  return [Math.min(state.width - 1, Math.max(0, x)), Math.min(state.height - 1, Math.max(0, y))];
+}
+
+async function select(point) {
+  selected = null;
+  $("variants").replaceChildren();
+  $("relabel").disabled = true;
+  if (point === null) {
+    $("selected").textContent = "none (click an object on the label map)";
+    return;
+  }
+  const [x, y] = point;
+  const object = await call("GET", `/api/object?x=${x}&y=${y}`);
+  if (!object) return;
+  selected = object;
+  const name = state.classes[object.label].name;
+  const style = object.style && "cluster" in object.style ? `, style ${object.style.cluster}` : "";
+  $("selected").textContent = `instance ${object.id}: ${name}, ${object.area} px${style}`;
+  $("selected").dataset.id = String(object.id);
+  $("relabel").disabled = false;
+  if (object.clusters > 0) {
+    const variants = await call("GET", `/api/variants?id=${object.id}`);
+    if (!variants || selected?.id !== object.id) return;
+    $("variants").replaceChildren(...variants.images.map((src, k) => {
+      const img = document.createElement("img");
+      img.src = src;
+      img.dataset.cluster = String(k);
+      img.title = `style ${k}`;
+      img.classList.toggle("active", object.style?.cluster === k);
+      img.onclick = () => setStyle(object.id, k);
+      return img;
+    }));
+    document.body.dataset.variants = String(object.id);
+  }
+}
+
+async function setStyle(id, cluster) {
+  const next = await call("POST", "/api/style", { id, cluster });
+  if (!next) return;
+  for (const img of $("variants").children) {
+    img.classList.toggle("active", img.dataset.cluster === String(cluster));
+  }
+  if (selected) selected.style = { cluster };
+  await refresh(next);
+}
+
+let stroke = null;
+canvas.addEventListener("pointerdown", (event) => {
+  if (!state) return;
+  const p = pixelOf(event);
+  if ($("tool-brush").checked) {
+    stroke = [p];
+    canvas.setPointerCapture(event.pointerId);
+  } else select(p);
+});
+canvas.addEventListener("pointermove", (event) => {
+  if (!stroke) return;
+  const p = pixelOf(event);
+  stroke.push(p);
+  const c = state.classes[chosenClass].color;
+  const size = Number($("brush-size").value);
+  ctx.fillStyle = `rgb(${c.join(",")})`;
+  ctx.fillRect(p[0] - Math.floor((size - 1) / 2), p[1] - Math.floor((size - 1) / 2), size, size);
+});
+canvas.addEventListener("pointerup", async () => {
+  if (!stroke) return;
+  const points = stroke;
+  stroke = null;
+  await refresh(
+    await call("POST", "/api/paint", {
+      points,
+      label: chosenClass,
+      size: Number($("brush-size").value),
+    }),
+  );
+});
+
+$("relabel").onclick = async () => {
+  if (!selected) return;
+  const next = await call("POST", "/api/relabel", { id: selected.id, label: chosenClass });
+  await refresh(next);
+  if (next) select(null);
+};
+$("undo").onclick = async () => refresh(await call("POST", "/api/undo"));
+$("redo").onclick = async () => refresh(await call("POST", "/api/redo"));
+$("reset").onclick = async () => refresh(await call("POST", "/api/reset"));
+$("scene").onchange = async () => {
+  select(null);
+  await refresh(await call("POST", "/api/open", { index: Number($("scene").value) }));
+};
+$("upload").onchange = async () => {
+  const file = $("upload").files[0];
+  if (!file) return;
+  const next = await call(
+    "POST",
+    `/api/upload?name=${encodeURIComponent(file.name)}`,
+    undefined,
+    file,
+  );
+  $("upload").value = "";
+  if (next) select(null);
+  await refresh(next);
+};
+
+call("GET", "/api/state").then(refresh);
