@@ -9,6 +9,7 @@ import { initGpu } from "../lib/gpu/kernel.ts";
 import { benchData } from "../lib/data/bench.ts";
 import { benchAdam } from "./bench/adam.ts";
 import { benchConv } from "./bench/conv.ts";
+import { benchEdit } from "./bench/edit.ts";
 import { benchNorm } from "./bench/norm.ts";
 import { benchTrain } from "./bench/train.ts";
 
@@ -18,6 +19,7 @@ const groups: Record<string, { gpu: boolean; run: () => Promise<unknown> }> = {
   adam: { gpu: true, run: benchAdam },
   data: { gpu: false, run: () => benchData() },
   train: { gpu: true, run: () => benchTrain() },
+  edit: { gpu: true, run: benchEdit },
 };
 
 if (import.meta.main) {

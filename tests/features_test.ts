@@ -107,9 +107,12 @@ Deno.test("cli/test.ts --instance_feat: seeded clusters, given clusters, encoded
       const seed: Record<string, string> = i >= 0 ? { seed: extra.splice(i, 2)[1] } : {};
       return parseOptions("test", [
         ...featureArgs(run, seed),
-        "--n_clusters", "3",
-        "--how_many", "1",
-        "--results_dir", results,
+        "--n_clusters",
+        "3",
+        "--how_many",
+        "1",
+        "--results_dir",
+        results,
         ...extra,
       ]); // deno-fmt-ignore
     };
@@ -154,9 +157,11 @@ Deno.test("precomputed feature maps: encode writes them, training with --load_fe
   const r = await encode(
     parseOptions("encode", [
       ...featureArgs(run),
-      "--n_clusters", "3",
+      "--n_clusters",
+      "3",
       "--precompute_feature_maps",
-      "--feature_scale", "2",
+      "--feature_scale",
+      "2",
     ]),
     quiet,
   ); // deno-fmt-ignore
@@ -166,16 +171,37 @@ Deno.test("precomputed feature maps: encode writes them, training with --load_fe
   // Each 2×2 block is one encoded pixel (nearest upsampling).
   const d = png.data;
   for (const [x, y] of [[0, 0], [10, 6], [101, 37]]) {
-    const at = (xx: number, yy: number) => Array.from(d.subarray((yy * 256 + xx) * 3, (yy * 256 + xx) * 3 + 3));
+    const at = (xx: number, yy: number) =>
+      Array.from(d.subarray((yy * 256 + xx) * 3, (yy * 256 + xx) * 3 + 3));
     deepEqual(at(2 * x + 1, 2 * y + 1), at(2 * x, 2 * y));
   }
   const trained = await train(
     parseOptions("train", [
       ...featureArgs(run, { name: "loaded" }),
-      "--instance_feat", "--load_features",
-      "--netG", "global", "--ngf", "4", "--n_downsample_global", "2", "--n_blocks_global", "1",
-      "--ndf", "4", "--n_layers_D", "1", "--num_D", "1", "--no_vgg_loss",
-      "--max_dataset_size", "2", "--niter", "1", "--niter_decay", "0", "--no_html",
+      "--instance_feat",
+      "--load_features",
+      "--netG",
+      "global",
+      "--ngf",
+      "4",
+      "--n_downsample_global",
+      "2",
+      "--n_blocks_global",
+      "1",
+      "--ndf",
+      "4",
+      "--n_layers_D",
+      "1",
+      "--num_D",
+      "1",
+      "--no_vgg_loss",
+      "--max_dataset_size",
+      "2",
+      "--niter",
+      "1",
+      "--niter_decay",
+      "0",
+      "--no_html",
     ]),
     { print: () => {}, progress: false },
   ); // deno-fmt-ignore
@@ -187,7 +213,14 @@ Deno.test("precomputed feature maps: encode writes them, training with --load_fe
   await rejects(
     () =>
       train(
-        parseOptions("train", [...featureArgs(run, { name: "x" }), "--instance_feat", "--load_features", "--no_vgg_loss", "--max_dataset_size", "1"]),
+        parseOptions("train", [
+          ...featureArgs(run, { name: "x" }),
+          "--instance_feat",
+          "--load_features",
+          "--no_vgg_loss",
+          "--max_dataset_size",
+          "1",
+        ]),
         { print: () => {}, progress: false },
       ),
     /feat/,

@@ -101,11 +101,14 @@ function int(value: unknown, what: string): number {
   return value;
 }
 
-/** Class names: Cityscapes' for 35 classes, else "class N". */
+/**
+ * Class names: Cityscapes' for 35 classes (id 34, outside Cityscapes' table, is the license
+ * plate that pix2pixHD's colour map also gives its own colour), else "class N".
+ */
 export function classNames(labelNc: number): string[] {
   return Array.from(
     { length: labelNc },
-    (_, i) => labelNc === 35 ? CITYSCAPES_LABELS[i].name : `class ${i}`,
+    (_, i) => labelNc !== 35 ? `class ${i}` : CITYSCAPES_LABELS[i]?.name ?? "license plate",
   );
 }
 
@@ -207,7 +210,15 @@ async function api(session: EditorSession, request: Request, url: URL): Promise<
         `${session.sceneName}_synthesized.png`,
       );
     case "GET /api/object": {
-      const x = Number(url.searchParams.get("x")), y = Number(url.searchParams.get("y"));
+      const [x, y] = ["x", "y"].map((k) => {
+        const v = url.searchParams.get(k);
+        if (!v || !/^\d+$/.test(v)) {
+          throw new EditError(
+            `Cannot find an object as ${k} must be a pixel index: current value is ${v}`,
+          );
+        }
+        return Number(v);
+      });
       let id: number;
       try {
         id = s().idAt([x, y]);

@@ -168,13 +168,14 @@ export class EditorSession {
       labelNc,
     });
     const inst = instancesFromLabels(label, width, height, (c) => thing.isThing(c));
-    this.#newScene({ width, height, label, inst }, name);
+    this.#newScene({ width, height, label, inst }, name.replace(/\.png$/i, ""));
   }
 
-  #run<T>(edit: () => T): T {
+  /** Runs an edit; the photo is made again when `changed` says the scene changed. */
+  #run<T>(edit: () => T, changed: (out: T) => boolean = () => true): T {
     try {
       const out = edit();
-      this.#changed();
+      if (changed(out)) this.#changed();
       return out;
     } catch (error) {
       if (error instanceof RangeError || error instanceof TypeError) {
@@ -191,7 +192,7 @@ export class EditorSession {
 
   /** Paints a stroke; returns the pixels changed. */
   paint(points: Point[], label: number, size: number): number {
-    return this.#run(() => this.scene.paint(points, label, size));
+    return this.#run(() => this.scene.paint(points, label, size), (n) => n > 0);
   }
 
   /** Adds an object from a mask; returns its id. */
@@ -206,12 +207,12 @@ export class EditorSession {
 
   /** Undo; false when there was nothing to undo. */
   undo(): boolean {
-    return this.#run(() => this.scene.undo());
+    return this.#run(() => this.scene.undo(), (done) => done);
   }
 
   /** Redo; false when there was nothing to redo. */
   redo(): boolean {
-    return this.#run(() => this.scene.redo());
+    return this.#run(() => this.scene.redo(), (done) => done);
   }
 
   /** Back to the scene as opened. */
@@ -222,8 +223,9 @@ export class EditorSession {
   /** The photo of the current scene, RGB bytes (H, W, 3), synthesized once per version. */
   async photo(): Promise<Uint8Array> {
     if (this.#photo?.version !== this.version) {
+      const version = this.version;
       const rgb = await renderScene(this.#o.netG, this.scene, this.#o.input);
-      this.#photo = { version: this.version, rgb };
+      this.#photo = { version, rgb };
     }
     return this.#photo.rgb;
   }
