@@ -78,7 +78,10 @@ export async function benchEdit(): Promise<void> {
   }
   for (const c of configs) {
     const [width, height] = c.size;
-    const netG = defineG({ netG: c.netG, inputNc: 39, ngf: c.ngf, seed: 1 });
+    const common = { inputNc: 39, ngf: c.ngf, seed: 1 };
+    const netG = c.netG === "local"
+      ? defineG({ ...common, netG: "local" })
+      : defineG({ ...common, netG: "global" });
     const session = new EditorSession({
       netG,
       input: { labelNc: 35 },

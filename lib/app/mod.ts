@@ -1,6 +1,7 @@
 /**
- * The programs behind `cli/train.ts` and `cli/test.ts`, as a library: the original's options,
- * training with checkpoints, resumable state, logs and results pages, and testing.
+ * The programs behind `cli/train.ts`, `cli/test.ts`, `cli/encode.ts` and `cli/edit.ts`, as a
+ * library: the original's options, training with checkpoints, resumable state, logs and results
+ * pages, testing, encoding and clustering instance features, and the scene editor.
  *
  * @example Train, then synthesize, as the command lines do
  * ```ts ignore
@@ -13,6 +14,7 @@
  */
 export {
   closestFlag,
+  type Command,
   type Flag,
   FLAGS,
   flagsOf,
@@ -52,6 +54,25 @@ export {
 } from "./checkpoints.ts";
 export { lossLine, type LossRecord, train, type TrainHooks, type TrainResult } from "./train.ts";
 export { test, type TestHooks, type TestResult } from "./test.ts";
+export {
+  encode,
+  type EncodeHooks,
+  type EncodeResult,
+  featureMapImage,
+  FEATURES_FORMAT,
+} from "./encode.ts";
+export { edit, type EditHooks, type EditResult } from "./edit.ts";
+export {
+  clusterStem,
+  encodeBatch,
+  type FeatureOptions,
+  featureOptions,
+  generatePhoto,
+  type PhotoInputs,
+  poolingIds,
+  readClusters,
+  readRunClusters,
+} from "./features.ts";
 export {
   colorizeLabels,
   encodeImage,

@@ -32,13 +32,13 @@ export async function renderScene(
 }
 
 /** A crop box: left, top, width, height. */
-export type Box = [number, number, number, number];
+export type CropBox = [number, number, number, number];
 
 /**
  * The object's bounding box grown to at least `min` pixels a side (as pix2pixHD's demo, 128),
  * centred on it and kept inside the scene.
  */
-export function previewBox(box: Box, width: number, height: number, min = 128): Box {
+export function previewBox(box: CropBox, width: number, height: number, min = 128): CropBox {
   const grow = (start: number, size: number, limit: number): [number, number] => {
     const want = Math.min(limit, Math.max(size, min));
     const begin = Math.round(start + size / 2 - want / 2);
@@ -50,7 +50,7 @@ export function previewBox(box: Box, width: number, height: number, min = 128): 
 }
 
 /** RGB bytes (H, W, 3) of a box of an image `width` wide. */
-export function crop(rgb: Uint8Array, width: number, box: Box): Uint8Array {
+export function crop(rgb: Uint8Array, width: number, box: CropBox): Uint8Array {
   const [x, y, w, h] = box;
   const out = new Uint8Array(w * h * 3);
   for (let r = 0; r < h; r++) {
@@ -69,7 +69,7 @@ export async function styleVariants(
   id: number,
   options: InputOptions,
   min = 128,
-): Promise<{ box: Box; images: Uint8Array[] }> {
+): Promise<{ box: CropBox; images: Uint8Array[] }> {
   const object = scene.object(id);
   if (!object) throw new RangeError(`Cannot preview instance ${id} as no pixel has it`);
   const box = previewBox(object.box, scene.width, scene.height, min);
