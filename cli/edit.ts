@@ -15,6 +15,7 @@
  */
 import { edit } from "../lib/app/edit.ts";
 import { helpText, parseOptions } from "../lib/app/options.ts";
+import { runCli } from "../lib/app/cli.ts";
 
 /** Runs the command until Ctrl-C; resolves to the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
@@ -35,11 +36,4 @@ export async function main(args: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exitCode = await main(Deno.args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    Deno.exitCode = 1;
-  }
-}
+if (import.meta.main) await runCli(main);

@@ -12,6 +12,7 @@
  */
 import { helpText, parseOptions } from "../lib/app/options.ts";
 import { test } from "../lib/app/test.ts";
+import { runCli } from "../lib/app/cli.ts";
 
 /** Runs the command; resolves to the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
@@ -29,11 +30,4 @@ export async function main(args: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exitCode = await main(Deno.args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    Deno.exitCode = 1;
-  }
-}
+if (import.meta.main) await runCli(main);

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { helpText, parseOptions } from "../lib/app/options.ts";
 import { test } from "../lib/app/test.ts";
 import { train } from "../lib/app/train.ts";
+import { runCli } from "../lib/app/cli.ts";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/data/city", import.meta.url));
 
@@ -114,11 +115,4 @@ export async function main(args: readonly string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exitCode = await main(Deno.args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    Deno.exitCode = 1;
-  }
-}
+if (import.meta.main) await runCli(main);

@@ -35,37 +35,31 @@ export function featureArgs(
   return Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v]);
 }
 
+/** A tiny global G, D and schedule: 2 images, no VGG, no results page. */
+export const TINY_TRAIN: readonly string[] = Object.entries({
+  netG: "global",
+  ngf: "4",
+  n_downsample_global: "2",
+  n_blocks_global: "1",
+  ndf: "4",
+  n_layers_D: "1",
+  num_D: "1",
+  max_dataset_size: "2",
+  niter_decay: "0",
+  lr: "0.002",
+}).flatMap(([k, v]) => [`--${k}`, v]).concat(["--no_vgg_loss", "--no_html"]);
+
+/** The shared run's flags: E trained with G for 2 epochs. */
 const TRAIN = [
+  ...TINY_TRAIN,
   "--instance_feat",
   "--nef",
   "4",
   "--n_downsample_E",
   "2",
-  "--netG",
-  "global",
-  "--ngf",
-  "4",
-  "--n_downsample_global",
-  "2",
-  "--n_blocks_global",
-  "1",
-  "--ndf",
-  "4",
-  "--n_layers_D",
-  "1",
-  "--num_D",
-  "1",
-  "--no_vgg_loss",
-  "--max_dataset_size",
-  "2",
   "--niter",
   "2",
-  "--niter_decay",
-  "0",
-  "--lr",
-  "0.002",
-  "--no_html",
-]; // deno-fmt-ignore
+]; // deno-fmt-ignore // deno-fmt-ignore
 
 /** Where the shared run lives. */
 export interface FeatureRun {

@@ -21,7 +21,7 @@ import { instanceLabel } from "../lib/features/clusters.ts";
 import { rgbToFloat } from "../lib/ops/rgb_to_float.ts";
 import { noGrad } from "../lib/tensor/autograd.ts";
 import { gpu } from "./check.ts";
-import { featureArgs, featureRun } from "./feature_run.ts";
+import { featureArgs, featureRun, TINY_TRAIN } from "./feature_run.ts";
 
 const quiet = { print: () => {} };
 
@@ -114,7 +114,7 @@ Deno.test("cli/test.ts --instance_feat: seeded clusters, given clusters, encoded
         "--results_dir",
         results,
         ...extra,
-      ]); // deno-fmt-ignore
+      ]);
     };
     const read = async (path: string) => decodePng(await Deno.readFile(path)).data;
     const a = await test(args(), quiet);
@@ -164,7 +164,7 @@ Deno.test("precomputed feature maps: encode writes them, training with --load_fe
       "1",
     ]),
     quiet,
-  ); // deno-fmt-ignore
+  );
   equal(r.featureMaps.length, 16); // every training image, as the loader pairs them all
   const png = decodePng(await Deno.readFile(r.featureMaps[0]));
   deepEqual([png.width, png.height, png.channels], [256, 128, 3]);
@@ -177,33 +177,14 @@ Deno.test("precomputed feature maps: encode writes them, training with --load_fe
   const trained = await train(
     parseOptions("train", [
       ...featureArgs(run, { name: "loaded" }),
+      ...TINY_TRAIN,
       "--instance_feat",
       "--load_features",
-      "--netG",
-      "global",
-      "--ngf",
-      "4",
-      "--n_downsample_global",
-      "2",
-      "--n_blocks_global",
-      "1",
-      "--ndf",
-      "4",
-      "--n_layers_D",
-      "1",
-      "--num_D",
-      "1",
-      "--no_vgg_loss",
-      "--max_dataset_size",
-      "2",
       "--niter",
       "1",
-      "--niter_decay",
-      "0",
-      "--no_html",
     ]),
     { print: () => {}, progress: false },
-  ); // deno-fmt-ignore
+  );
   equal(trained.steps, 2);
   const files = [...Deno.readDirSync(join(run.checkpoints, "loaded"))].map((e) => e.name);
   ok(files.includes("latest_net_G.pth"));
