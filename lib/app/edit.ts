@@ -12,7 +12,7 @@ import { mixSeed } from "../data/rng.ts";
 import { loadSample } from "../data/sample.ts";
 import { serveEditor } from "../edit/server.ts";
 import { EditorSession, instancesFromLabels, type SceneSource } from "../edit/session.ts";
-import { Scene } from "../edit/scene.ts";
+import { defaultThingClasses } from "../edit/scene.ts";
 import { initGpu } from "../gpu/kernel.ts";
 import { loadNetwork, networkPath } from "./checkpoints.ts";
 import { readRunClusters } from "./features.ts";
@@ -80,16 +80,13 @@ export async function edit(parsed: ParsedOptions, hooks: EditHooks = {}): Promis
     );
   }
   const transform = transformOptions(o, false);
-  const things = new Scene(
-    { width: 1, height: 1, label: new Uint8Array(1), inst: new Int32Array(1) },
-    { labelNc },
-  );
+  const things = new Set(defaultThingClasses(labelNc));
   const scenes: SceneSource[] = entries.map((entry, i) => ({
     name: basename(entry.label, extname(entry.label)),
     load: async () => {
       const s = await loadSample(entry, { labelNc, transform, seed: mixSeed(o.seed as number, i) });
       const inst = s.inst ??
-        instancesFromLabels(s.label, s.width, s.height, (c) => things.isThing(c));
+        instancesFromLabels(s.label, s.width, (c) => things.has(c));
       return { width: s.width, height: s.height, label: s.label, inst };
     },
   }));

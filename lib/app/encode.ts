@@ -11,8 +11,6 @@
  */
 
 import { basename, extname, join } from "node:path";
-import { listDataset } from "../data/layout.ts";
-import { DataLoader } from "../data/loader.ts";
 import {
   clusterFeatures,
   clustersToJson,
@@ -22,7 +20,7 @@ import {
 import { initGpu } from "../gpu/kernel.ts";
 import { loadNetwork, networkPath, writeTextAtomic } from "./checkpoints.ts";
 import { clusterStem, encodeBatch, featureOptions } from "./features.ts";
-import { buildE, transformOptions, usesFeatures, withRunArchitecture } from "./model.ts";
+import { buildE, openSerial, usesFeatures, withRunArchitecture } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import { writeOutputFile } from "../io/output_file.ts";
 import { encodeImage } from "./visuals.ts";
@@ -122,24 +120,11 @@ export async function encode(
   try {
     await loadNetwork(netE, ePath, { strict: true });
     print(`loaded ${ePath}`);
-    const entries = await listDataset(o.dataroot as string, {
-      phase: o.phase as string,
-      labelNc: o.label_nc as number,
-      instance: !o.no_instance,
-      image: true,
-    });
-    const loader = new DataLoader(entries, {
-      labelNc: o.label_nc as number,
-      transform: transformOptions(o, false),
-      batchSize: 1,
-      serialBatches: true,
-      maxDatasetSize: o.max_dataset_size as number,
-      nThreads: 1,
-      seed: o.seed as number,
-    });
+    const loader = await openSerial(o, { image: true, limit: o.max_dataset_size as number });
     const all: InstanceFeature[] = [];
     const featureMaps: string[] = [];
     const featDir = join(o.dataroot as string, `${o.phase}_feat`);
+    if (o.precompute_feature_maps) await Deno.mkdir(featDir, { recursive: true });
     const scale = o.feature_scale as number;
     let images = 0;
     try {
@@ -151,7 +136,6 @@ export async function encode(
         const label = batch.entries[0].label;
         print(`encoded ${label}: ${found.length} instances`);
         if (o.precompute_feature_maps) {
-          await Deno.mkdir(featDir, { recursive: true });
           const out = join(featDir, `${basename(label, extname(label))}.png`);
           const rgb = featureMapImage(pooled, batch.width, batch.height, scale);
           const png = encodeImage(rgb, batch.width * scale, batch.height * scale, "png");

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import type { DataLoader } from "../data/loader.ts";
+import { openDataset } from "../data/open.ts";
 import { mixSeed } from "../data/rng.ts";
 import { defineD } from "../pix2pixhd/networks/define_d.ts";
 import { defineG } from "../pix2pixhd/networks/define_g.ts";
@@ -52,6 +54,29 @@ export function transformOptions(o: Options, flip: boolean): TransformOptions {
     }),
     flip,
   };
+}
+
+/**
+ * A loader over `<dataroot>/<phase>` as `test.py` and `encode_features.py` read it: in order, one
+ * image at a time, without flips, at most `limit` images; photos only when `image`.
+ */
+export function openSerial(
+  o: Options,
+  options: { image: boolean; limit: number },
+): Promise<DataLoader> {
+  return openDataset(o.dataroot as string, {
+    phase: o.phase as string,
+    labelNc: o.label_nc as number,
+    instance: !o.no_instance,
+    image: options.image,
+    transform: transformOptions(o, false),
+    batchSize: 1,
+    serialBatches: true,
+    maxDatasetSize: options.limit,
+    nThreads: 1,
+    seed: o.seed as number,
+    check: false,
+  });
 }
 
 /** Whether the options train or use the feature encoder. */

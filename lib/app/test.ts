@@ -11,8 +11,6 @@
  * @module
  */
 import { basename, extname, join } from "node:path";
-import { listDataset } from "../data/layout.ts";
-import { DataLoader } from "../data/loader.ts";
 import { initGpu } from "../gpu/kernel.ts";
 import { chooseClusters, featureMap, parseClusterChoice } from "../features/clusters.ts";
 import { batchInputs, generatorInput } from "../pix2pixhd/input.ts";
@@ -21,7 +19,7 @@ import { Tensor, tidy } from "../tensor/tensor.ts";
 import { loadNetwork, networkPath, writeTextAtomic } from "./checkpoints.ts";
 import { imagePage, type PageRow } from "./html.ts";
 import { encodeBatch, featureOptions, poolingIds, readRunClusters } from "./features.ts";
-import { buildE, buildG, transformOptions, usesFeatures, withRunArchitecture } from "./model.ts";
+import { buildE, buildG, openSerial, usesFeatures, withRunArchitecture } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import { encodeImage, imageBytes, type ImageFormat, labelImage } from "./visuals.ts";
 
@@ -111,21 +109,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
       await loadNetwork(netE, ePath, { strict: true });
       print(`loaded ${ePath}`);
     }
-    const entries = await listDataset(o.dataroot as string, {
-      phase: o.phase as string,
-      labelNc,
-      instance: !noInstance,
-      image: encoded,
-    });
-    const loader = new DataLoader(entries, {
-      labelNc,
-      transform: transformOptions(o, false),
-      batchSize: 1,
-      serialBatches: true,
-      maxDatasetSize: o.how_many as number,
-      nThreads: 1,
-      seed: o.seed as number,
-    });
+    const loader = await openSerial(o, { image: encoded, limit: o.how_many as number });
     const dir = join(o.results_dir as string, o.name as string, `${o.phase}_${which}`);
     await Deno.mkdir(join(dir, "images"), { recursive: true });
     const format = o.format as ImageFormat;

@@ -20,6 +20,14 @@ import {
   instanceLabel,
 } from "../features/clusters.ts";
 
+/**
+ * The classes with instances of their own ("things") by default: Cityscapes' (person, rider, car,
+ * truck, bus, caravan, trailer, train, motorcycle, bicycle) for 35 classes, else none.
+ */
+export function defaultThingClasses(labelNc: number): number[] {
+  return labelNc === 35 ? CITYSCAPES_LABELS.filter((l) => l.hasInstances).map((l) => l.id) : [];
+}
+
 /** An object's style: one of its class's clusters, or a feature vector of `feat_num` values. */
 export type Style = { cluster: number } | { vector: number[] };
 
@@ -118,12 +126,7 @@ export class Scene {
     }
     this.clusters = options.clusters;
     this.seed = options.seed ?? 0;
-    this.#things = new Set(
-      options.thingClasses ??
-        (options.labelNc === 35
-          ? CITYSCAPES_LABELS.filter((l) => l.hasInstances).map((l) => l.id)
-          : []),
-    );
+    this.#things = new Set(options.thingClasses ?? defaultThingClasses(options.labelNc));
     this.#limit = options.historyLimit ?? 100;
     this.#label = label.slice();
     this.#inst = inst.slice();
@@ -230,7 +233,7 @@ export class Scene {
       if ("cluster" in style) given.set(id, style.cluster);
       else vectors.set(id, style.vector);
     }
-    const choice = chooseClusters(this.clusters, this.#inst, { seed: this.seed, given });
+    const choice = chooseClusters(this.clusters, [...present], { seed: this.seed, given });
     return featureMap(this.clusters, this.#inst, this.width, this.height, choice, vectors);
   }
 

@@ -637,12 +637,12 @@ Deno.test("instancesFromLabels: 4-connected regions of things, stuff keeps its c
   const label = new Uint8Array([26, 26, 7, 26, 26, 7, 7, 7, 26, 7, 24, 7, 7, 7, 24]);
   const isThing = (c: number) => c >= 24 && c <= 33;
   deepEqual(
-    instancesFromLabels(label, 5, 3, isThing),
+    instancesFromLabels(label, 5, isThing),
     new Int32Array([26000, 26000, 7, 26001, 26001, 7, 7, 7, 26001, 7, 24000, 7, 7, 7, 24001]),
   );
   // Diagonal neighbours and the wrap from a row's end to the next row's start do not connect.
   deepEqual(
-    instancesFromLabels(new Uint8Array([7, 7, 26, 26, 7, 7, 7, 26, 7]), 3, 3, isThing),
+    instancesFromLabels(new Uint8Array([7, 7, 26, 26, 7, 7, 7, 26, 7]), 3, isThing),
     new Int32Array([7, 7, 26000, 26001, 7, 7, 7, 26002, 7]),
   );
   // A U shape is one region, reached around its bend.
@@ -658,17 +658,17 @@ Deno.test("instancesFromLabels: 4-connected regions of things, stuff keeps its c
     26,
   ]);
   deepEqual(
-    instancesFromLabels(u, 3, 3, isThing),
+    instancesFromLabels(u, 3, isThing),
     new Int32Array([26000, 7, 26000, 26000, 7, 26000, 26000, 26000, 26000]),
   );
   // No things: the label map itself.
-  deepEqual(instancesFromLabels(label, 5, 3, () => false), Int32Array.from(label));
+  deepEqual(instancesFromLabels(label, 5, () => false), Int32Array.from(label));
   // It makes a scene whose objects are the regions.
   const scene = new Scene({
     width: 5,
     height: 3,
     label,
-    inst: instancesFromLabels(label, 5, 3, isThing),
+    inst: instancesFromLabels(label, 5, isThing),
   }, {
     labelNc: 35,
   });

@@ -10,7 +10,7 @@ import { toLabelIds } from "../data/convert.ts";
 import type { InputOptions } from "../pix2pixhd/input.ts";
 import type { FeatureClusters } from "../features/clusters.ts";
 import { type Generator, renderScene, styleVariants } from "./render.ts";
-import { type Point, Scene, type SceneMaps, type Style } from "./scene.ts";
+import { defaultThingClasses, type Point, Scene, type SceneMaps, type Style } from "./scene.ts";
 
 /** A scene the editor can open, such as a test-set label map. */
 export interface SceneSource {
@@ -44,7 +44,6 @@ export class EditError extends Error {}
 export function instancesFromLabels(
   label: Uint8Array,
   width: number,
-  height: number,
   isThing: (label: number) => boolean,
 ): Int32Array {
   const inst = new Int32Array(label.length).fill(-1);
@@ -74,7 +73,6 @@ export function instancesFromLabels(
       }
     }
   }
-  void height;
   return inst;
 }
 
@@ -164,10 +162,8 @@ export class EditorSession {
         } at (${bad % width}, ${Math.floor(bad / width)})`,
       );
     }
-    const thing = new Scene({ width, height, label, inst: new Int32Array(label.length) }, {
-      labelNc,
-    });
-    const inst = instancesFromLabels(label, width, height, (c) => thing.isThing(c));
+    const things = new Set(defaultThingClasses(labelNc));
+    const inst = instancesFromLabels(label, width, (c) => things.has(c));
     this.#newScene({ width, height, label, inst }, name.replace(/\.png$/i, ""));
   }
 
