@@ -386,14 +386,14 @@ function parseValue(flag: Flag, raw: string): string | number | boolean {
   const numeric = flag.type === "int" || flag.type === "float";
   const value = !numeric ? raw : raw === "inf" ? Infinity : Number(raw);
   if (numeric) {
-    const ok = raw.trim() !== "" && !Number.isNaN(value) &&
-      (flag.type === "float" || Number.isSafeInteger(value) ||
-        (value === Infinity && INFINITE.includes(flag.name)));
+    const infinite = raw === "inf" && INFINITE.includes(flag.name);
+    const ok = raw.trim() !== "" && (infinite || Number.isFinite(value)) &&
+      (flag.type === "float" || infinite || Number.isSafeInteger(value));
     if (!ok) {
       throw new RangeError(
         `Cannot use --${flag.name} as it must be ${
-          flag.type === "int" ? "an integer" : "a number"
-        }: current value is '${raw}'`,
+          flag.type === "int" ? "an integer" : "a finite number"
+        }${INFINITE.includes(flag.name) ? " or inf" : ""}: current value is '${raw}'`,
       );
     }
   }
@@ -432,6 +432,7 @@ export function parseOptions(command: Command, args: readonly string[]): ParsedO
     values[x.name] = testing(command) && x.testDefault !== undefined ? x.testDefault : x.default;
   }
   const given = new Set<string>();
+  const seen = new Map<string, string>();
   const notes: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -452,9 +453,13 @@ export function parseOptions(command: Command, args: readonly string[]): ParsedO
         }? (--help lists them)`,
       );
     }
-    if (given.has(name)) {
-      throw new TypeError(`Cannot use --${name} twice: current value is ${args.join(" ")}`);
+    const written = eq >= 0 || flag.type === "bool" ? arg : `${arg} ${args[i + 1] ?? ""}`.trimEnd();
+    if (seen.has(name)) {
+      throw new TypeError(
+        `Cannot use --${name} twice: current value is ${seen.get(name)} and ${written}`,
+      );
     }
+    seen.set(name, written);
     let value: string | number | boolean;
     if (flag.type === "bool") {
       if (eq >= 0) {
@@ -557,10 +562,20 @@ function checkValues(o: Record<string, string | number | boolean>): void {
       `Cannot use --port as it must be 0..65535: current value is ${o.port}`,
     );
   }
-  if (!/^[\w.-]+$/.test(String(o.name))) {
+  // Each names one folder (or part of a file name) inside --checkpoints_dir or --results_dir.
+  if (!/^[\w.-]+$/.test(String(o.name)) || o.name === "." || o.name === "..") {
     throw new RangeError(
-      `Cannot use --name as it must be letters, digits, '.', '-' or '_': current value is '${o.name}'`,
+      `Cannot use --name as it must be a folder name of letters, digits, '.', '-' or '_', other than '.' and '..': current value is '${o.name}'`,
     );
+  }
+  for (const k of ["which_epoch", "phase"]) {
+    if (!/^[\w-]+$/.test(String(o[k]))) {
+      throw new RangeError(
+        `Cannot use --${k} as it must be letters, digits, '-' or '_' (a part of a file name, such as latest or 10): current value is '${
+          o[k]
+        }'`,
+      );
+    }
   }
 }
 

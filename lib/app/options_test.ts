@@ -37,7 +37,7 @@ Deno.test("parseOptions: unknown flags name the closest; bad values name the fla
     () => parseOptions("train", ["--niter", "five"]),
     /--niter as it must be an integer: current value is 'five'/,
   );
-  throws(() => parseOptions("train", ["--lr", "x"]), /--lr as it must be a number/);
+  throws(() => parseOptions("train", ["--lr", "x"]), /--lr as it must be a finite number/);
   throws(
     () => parseOptions("train", ["--netG", "huge"]),
     /--netG as it must be one of global, local: current value is 'huge'/,
@@ -53,6 +53,61 @@ Deno.test("parseOptions: unknown flags name the closest; bad values name the fla
   throws(() => parseOptions("train", ["--instance_feat", "--label_feat"]), /both/);
   const { notes } = parseOptions("train", ["--gpu_ids", "0,1"]);
   match(notes[0], /--gpu_ids has no effect/);
+});
+
+Deno.test("parseOptions: non-finite numbers are refused; inf only where the original takes it", () => {
+  for (const raw of ["1e400", "-1e400", "Infinity", "inf", "NaN"]) {
+    throws(
+      () => parseOptions("train", ["--lr", raw]),
+      new RegExp(`--lr as it must be a finite number: current value is '${raw}'`),
+    );
+  }
+  throws(() => parseOptions("train", ["--beta1", "1e309"]), /--beta1 as it must be a finite/);
+  throws(() => parseOptions("train", ["--niter", "1e400"]), /--niter as it must be an integer/);
+  throws(
+    () => parseOptions("train", ["--max_dataset_size", "1e400"]),
+    /--max_dataset_size as it must be an integer or inf: current value is '1e400'/,
+  );
+  equal(parseOptions("test", ["--how_many", "inf"]).options.how_many, Infinity);
+});
+
+Deno.test("parseOptions: a flag given twice names both uses, not the whole command line", () => {
+  const args = ["--dataroot", "d", "--niter", "1", "--lr", "0.1", "--niter=2", "--name", "x"];
+  throws(
+    () => parseOptions("train", args),
+    (e: Error) =>
+      e.message === "Cannot use --niter twice: current value is --niter 1 and --niter=2",
+  );
+  throws(
+    () => parseOptions("train", ["--no_flip", "--no_flip=false"]),
+    /current value is --no_flip and --no_flip=false$/,
+  );
+});
+
+Deno.test("parseOptions: --name, --which_epoch and --phase cannot leave their folders", () => {
+  for (const name of [".", "..", "a/b", "../x", "/abs", ""]) {
+    throws(
+      () => parseOptions("train", ["--name", name]),
+      /Cannot use --name as it must be a folder name/,
+    );
+    throws(() => parseOptions("test", ["--name", name]), /Cannot use --name/);
+  }
+  equal(parseOptions("train", ["--name", "run.v2-a_b"]).options.name, "run.v2-a_b");
+  for (const which of ["../other/latest", "..", "a/b", "latest.pth", ""]) {
+    throws(
+      () => parseOptions("test", ["--which_epoch", which]),
+      new RegExp(
+        `Cannot use --which_epoch as it must be letters.*current value is '${
+          which.replace(/[./]/g, "\\$&")
+        }'`,
+      ),
+    );
+  }
+  for (const which of ["latest", "10", "best_val-1"]) {
+    equal(parseOptions("train", ["--which_epoch", which]).options.which_epoch, which);
+  }
+  throws(() => parseOptions("test", ["--phase", "../../x"]), /Cannot use --phase/);
+  equal(parseOptions("test", ["--phase", "val"]).options.phase, "val");
 });
 
 Deno.test("helpText lists every flag of the command, grouped", () => {
