@@ -15,7 +15,7 @@ import { parseOptions } from "../lib/app/options.ts";
 import { test } from "../lib/app/test.ts";
 import { train } from "../lib/app/train.ts";
 import { listDataset } from "../lib/data/layout.ts";
-import { decodePng } from "../lib/data/png.ts";
+import { decodePng, encodePng } from "../lib/data/png.ts";
 import { loadSample } from "../lib/data/sample.ts";
 import { instanceLabel } from "../lib/features/clusters.ts";
 import { rgbToFloat } from "../lib/ops/rgb_to_float.ts";
@@ -205,4 +205,37 @@ Deno.test("precomputed feature maps: encode writes them, training with --load_fe
       ),
     /feat/,
   );
+});
+
+Deno.test("cli/encode.ts refuses instance ids whose class is outside label_nc, naming the map", async () => {
+  await gpu();
+  const run = await featureRun();
+  const inst = join(run.dataroot, "train_inst", "synth_000001_000019_gtFine_instanceIds.png");
+  const original = await Deno.readFile(inst);
+  const before = await Deno.readTextFile(run.encoded.features);
+  try {
+    const map = decodePng(original);
+    const ids = Uint16Array.from(map.data);
+    ids.fill(65001, 0, 64); // class 65 in the first row
+    await Deno.writeFile(inst, encodePng({ ...map, data: ids }));
+    await rejects(
+      encode(
+        parseOptions("encode", [
+          ...featureArgs(run),
+          "--n_clusters",
+          "3",
+          "--max_dataset_size",
+          "4",
+        ]),
+        quiet,
+      ),
+      (e: Error) =>
+        e.message.startsWith(
+          `Cannot encode ${inst} as instance ids 65001 have classes outside 0..34`,
+        ),
+    );
+    equal(await Deno.readTextFile(run.encoded.features), before, "features.json is left as it was");
+  } finally {
+    await Deno.writeFile(inst, original);
+  }
 });

@@ -100,6 +100,7 @@ export async function encode(
     );
   }
   const featNum = o.feat_num as number;
+  const labelNc = o.label_nc as number;
   if (o.precompute_feature_maps && featNum !== 3) {
     throw new RangeError(
       `Cannot write feature maps as PNGs as they need --feat_num 3: current value is ${featNum}`,
@@ -131,6 +132,16 @@ export async function encode(
       for await (const batch of loader.epoch(0)) {
         const { pooled, ids } = await encodeBatch(netE, batch, fo);
         const found = instanceFeatures(pooled, ids, batch.width, batch.height, featNum);
+        const outside = found.filter((f) => f.label >= labelNc);
+        if (labelNc > 0 && outside.length > 0) {
+          throw new RangeError(
+            `Cannot encode ${batch.entries[0].inst ?? batch.entries[0].label} as instance ids ${
+              outside.map((f) => f.id).join(", ")
+            } have classes outside 0..${labelNc - 1} (label_nc ${labelNc}): current value is ${
+              outside.map((f) => f.label).join(", ")
+            }`,
+          );
+        }
         all.push(...found);
         images++;
         const label = batch.entries[0].label;

@@ -1,11 +1,11 @@
 /**
  * The dataset check (`cli/check_dataset.ts`, and the same check when training starts): pairing,
- * decodability, channels, sizes, label values outside `0..label_nc-1`, and sizes the generator
- * cannot take. Every problem is listed with its file, not just the first.
+ * decodability, channels, sizes, label values and instance classes outside `0..label_nc-1`, and
+ * sizes the generator cannot take. Every problem is listed with its file, not just the first.
  *
  * @module
  */
-import { toInstanceIds, toLabelIds } from "./convert.ts";
+import { instanceLabel, toInstanceIds, toLabelIds } from "./convert.ts";
 import { decodeImage } from "./decode.ts";
 import {
   type DatasetEntry,
@@ -178,7 +178,8 @@ async function checkEntry(
     }
     if (path === entry.inst) {
       try {
-        toInstanceIds(raster, path);
+        const bad = outOfRangeInstances(toInstanceIds(raster, path), labelNc);
+        if (bad) problems.push({ file: path, message: bad });
       } catch (error) {
         problems.push({ file: path, message: (error as Error).message });
         ok = false;
@@ -186,4 +187,24 @@ async function checkEntry(
     }
   }
   return ok ? { width: label.width, height: label.height } : undefined;
+}
+
+/**
+ * The problem with instance ids whose class is not below `labelNc` (an id's class is the id
+ * itself below 1000, else id // 1000, as Cityscapes numbers instances), or undefined.
+ */
+function outOfRangeInstances(ids: Int32Array, labelNc: number): string | undefined {
+  if (labelNc <= 0) return undefined;
+  const bad = new Map<number, number>();
+  for (const id of ids) {
+    if (instanceLabel(id) >= labelNc) bad.set(id, (bad.get(id) ?? 0) + 1);
+  }
+  if (bad.size === 0) return undefined;
+  const sorted = [...bad].sort((a, b) => a[0] - b[0]);
+  const shown = sorted.slice(0, 8).map(([id, n]) => `${id} (${n} px)`).join(", ");
+  return `instance ids ${shown}${
+    sorted.length > 8 ? ` and ${sorted.length - 8} more` : ""
+  } have classes outside 0..${
+    labelNc - 1
+  } (label_nc ${labelNc}; an id's class is the id below 1000, else id // 1000)`;
 }

@@ -81,6 +81,25 @@ Deno.test("every problem is listed with its file", async () => {
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("instance ids whose class is outside label_nc are problems of the instance map", async () => {
+  const root = await Deno.makeTempDir();
+  await writeStreetDataset(root, { count: 2, width: 32, height: 16 });
+  const inst = join(root, "train_inst", "synth_000001_000019_gtFine_instanceIds.png");
+  const ids = new Uint16Array(32 * 16).fill(7);
+  ids.fill(65001, 0, 10); // class 65
+  ids.fill(35, 10, 13); // a stuff id >= label_nc
+  ids.fill(34999, 13, 14); // class 34: fine
+  await Deno.writeFile(inst, encodePng({ width: 32, height: 16, channels: 1, data: ids }));
+  const report = await checkDataset(root, { labelNc: 35 });
+  deepEqual(report.problems.map((p) => [p.file, p.message]), [[
+    inst,
+    "instance ids 35 (3 px), 65001 (10 px) have classes outside 0..34 (label_nc 35; an id's class is the id below 1000, else id // 1000)",
+  ]]);
+  // Without instance maps nothing is read from them.
+  deepEqual((await checkDataset(root, { labelNc: 35, instance: false })).problems, []);
+  await Deno.remove(root, { recursive: true });
+});
+
 Deno.test("an empty or too small dataset is a problem of the root", async () => {
   const root = await Deno.makeTempDir();
   await writeStreetDataset(root, { count: 1, width: 32, height: 16 });

@@ -125,3 +125,18 @@ export function toInstanceIds(image: Raster, name: string): Int32Array {
   requireSingleChannel(image, "instance map", name);
   return Int32Array.from(image.data);
 }
+
+/**
+ * The class of an instance id: the id itself below 1000, else `id // 1000` (Cityscapes).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { instanceLabel } from "./convert.ts";
+ *
+ * deepEqual([7, 26001].map(instanceLabel), [7, 26]);
+ * ```
+ */
+export function instanceLabel(id: number): number {
+  return id < 1000 ? id : Math.floor(id / 1000);
+}

@@ -8,12 +8,10 @@
  */
 
 import { kmeans } from "ml-kmeans";
+import { instanceLabel } from "../data/convert.ts";
 import { mixSeed, Rng } from "../data/rng.ts";
 
-/** The class of an instance id: the id itself below 1000, else `id // 1000` (Cityscapes). */
-export function instanceLabel(id: number): number {
-  return id < 1000 ? id : Math.floor(id / 1000);
-}
+export { instanceLabel };
 
 /** One instance's encoded feature. */
 export interface InstanceFeature {
