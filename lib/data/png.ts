@@ -253,21 +253,68 @@ export function decodePng(bytes: Uint8Array, options: PngDecodeOptions = {}): Ra
   const { idat, palette } = readChunks(bytes, name);
   if (header.colorType === 3 && !palette) fail(name, "a palette image needs a PLTE chunk", "none");
   const paletteRgb = palette?.subarray(0, palette.length - (palette.length % 3));
-  if (header.interlaced) return fromFastPng(bytes, header, { name, palette: paletteRgb });
-  const stride = Math.ceil((width * channels * depth) / 8);
-  let raw: Uint8Array;
-  try {
-    // One output chunk of the expected size spares zlib assembling many small ones.
-    raw = inflateSync(idat, { chunkSize: Math.max(64, height * (stride + 1) + 1) });
-  } catch (error) {
-    fail(name, "the compressed data is damaged", String((error as Error).message));
+  if (header.interlaced) {
+    // fast-png inflates without a bound: check the data's size first.
+    inflate(idat, header, name);
+    return fromFastPng(bytes, header, { name, palette: paletteRgb });
   }
+  const stride = Math.ceil((width * channels * depth) / 8);
+  const raw = inflate(idat, header, name);
   if (raw.length < height * (stride + 1)) {
     fail(name, `the image data must hold ${height * (stride + 1)} bytes`, `${raw.length} bytes`);
   }
   const out = new Uint8Array(height * stride);
   unfilter(raw, out, { height, stride, bpp: Math.max(1, (channels * depth) >> 3) }, name);
   return finish(out, header, paletteRgb);
+}
+
+/** Extra inflated bytes past the header's size that decoding tolerates (and ignores). */
+const TRAILING = 1 << 20;
+
+/** Adam7's seven passes: first column and row, column and row steps. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+];
+
+/** The bytes of filtered scanlines (with their filter bytes) that the header's image holds. */
+function imageDataSize({ width, height, channels, depth, interlaced }: PngHeader): number {
+  const row = (w: number) => 1 + Math.ceil((w * channels * depth) / 8);
+  if (!interlaced) return height * row(width);
+  let size = 0;
+  for (const [x0, y0, dx, dy] of ADAM7) {
+    const w = Math.ceil((width - x0) / dx);
+    const h = Math.ceil((height - y0) / dy);
+    if (w > 0 && h > 0) size += h * row(w);
+  }
+  return size;
+}
+
+/**
+ * Inflates the image data, stopping at the header's size plus {@linkcode TRAILING}: a small
+ * header over data that inflates to gigabytes (a PNG bomb) fails here instead of filling memory.
+ */
+function inflate(idat: Uint8Array, header: PngHeader, name: string): Uint8Array {
+  const size = imageDataSize(header);
+  const limit = size + TRAILING;
+  try {
+    // One output chunk of the expected size spares zlib assembling many small ones.
+    return inflateSync(idat, { chunkSize: Math.max(64, size + 1), maxOutputLength: limit });
+  } catch (error) {
+    if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      fail(
+        name,
+        `its image data must inflate to at most ${limit} bytes for ${header.width}×${header.height}`,
+        "more",
+      );
+    }
+    fail(name, "the compressed data is damaged", String((error as Error).message));
+  }
 }
 
 function finish(out: Uint8Array, header: PngHeader, palette?: Uint8Array): Raster {

@@ -21,7 +21,7 @@ const city = new URL("../../fixtures/data/city/", import.meta.url);
 
 /** Builds a PNG from raw scanlines (each with its filter byte). CRCs are not checked on read. */
 function makePng(
-  header: { width: number; height: number; depth: number; colorType: number },
+  header: { width: number; height: number; depth: number; colorType: number; interlace?: number },
   raw: Uint8Array,
   extra: { type: string; data: Uint8Array }[] = [],
 ): Uint8Array {
@@ -36,7 +36,7 @@ function makePng(
   const view = new DataView(ihdr.buffer);
   view.setUint32(0, header.width);
   view.setUint32(4, header.height);
-  ihdr.set([header.depth, header.colorType, 0, 0, 0], 8);
+  ihdr.set([header.depth, header.colorType, 0, 0, header.interlace ?? 0], 8);
   const parts = [
     new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
     chunk("IHDR", ihdr),
@@ -168,6 +168,29 @@ Deno.test("decodePng names the file for a damaged PNG", async () => {
   );
   const badDepth = makePng({ width: 1, height: 1, depth: 4, colorType: 2 }, new Uint8Array([0, 0]));
   throws(() => decodePng(badDepth, { name }), like(SyntaxError, "allows depths"));
+});
+
+Deno.test("decodePng refuses image data that inflates far past its header's size", () => {
+  // A 32×16 header over 32 MB of zeros (a 32 KB file): refused without inflating it all.
+  const zeros = new Uint8Array(32 << 20);
+  const expected = 16 * 33;
+  for (const interlace of [0, 1]) {
+    const bomb = makePng({ width: 32, height: 16, depth: 8, colorType: 0, interlace }, zeros);
+    const limit = interlace ? "" : ` ${expected + (1 << 20)}`;
+    throws(
+      () => decodePng(bomb, { name: "bomb.png" }),
+      like(
+        SyntaxError,
+        `Cannot decode bomb.png as its image data must inflate to at most${limit}`,
+      ),
+    );
+  }
+  // A little trailing data, as some encoders leave, still decodes.
+  const trailing = makePng(
+    { width: 32, height: 16, depth: 8, colorType: 0 },
+    new Uint8Array(expected + 1000),
+  );
+  deepEqual(decodePng(trailing).data, new Uint8Array(32 * 16));
 });
 
 Deno.test("encodePng rejects a palette and a wrong sample count", () => {
