@@ -1,8 +1,28 @@
 /**
  * The editor's web server: the page and its script from `lib/edit/static/`, and a small JSON
- * API over an {@linkcode EditorSession}. It listens on 127.0.0.1 only and handles one request
- * at a time (synthesis runs on the one GPU device). Refused edits and bad uploads answer 400
- * with `{ "error": message }`, which the page shows.
+ * API over an {@linkcode EditorSession}. Edits and synthesis run one request at a time (on the
+ * one GPU device); a request's body is read, within its cap and deadline, before it joins that
+ * queue, so a slow client holds up no one else.
+ *
+ * It is for the user's own browser on this machine only:
+ * - it listens on 127.0.0.1, and answers only requests whose Host is `127.0.0.1:PORT` or
+ *   `localhost:PORT`, so a page on another name that resolves to 127.0.0.1 (DNS rebinding)
+ *   gets nothing;
+ * - every `/api/` request with an Origin other than the editor's own, or a Sec-Fetch-Site other
+ *   than `same-origin` or `none`, is refused, and every POST must declare its body's type
+ *   (`application/json`; `image/png` for uploads), which a page elsewhere cannot send without
+ *   the browser asking first (a preflight the server never grants);
+ * - bodies are capped ({@linkcode JSON_LIMIT}, plus the base64 mask of the scene's size for
+ *   `/api/add`; {@linkcode UPLOAD_LIMIT} for uploads): a declared Content-Length over the cap
+ *   is refused without reading, a streamed body as soon as it passes it; a body must arrive
+ *   within {@linkcode BODY_TIMEOUT} ms;
+ * - an upload's size is checked from its PNG header before decoding; its name may not hold
+ *   control characters, quotes or slashes, and download file names are made safe.
+ *
+ * Every refusal is JSON `{ "error": message }`, which the page shows: 400 for a refused edit or
+ * a bad body, 403 for a foreign Host, Origin, Sec-Fetch-Site or body type, 404 for an unknown
+ * path, 405 (with `Allow`) for a known path with another method, 408 for a body too slow, 413
+ * for a body too large.
  *
  * | request | what |
  * | --- | --- |
@@ -14,9 +34,9 @@
  * | `POST /api/paint {points, label, size}` | a brush stroke |
  * | `POST /api/add {mask (base64, H·W bytes), label, cluster?}` | add an object |
  * | `POST /api/style {id, cluster}` or `{id, vector}` | set an object's style |
- * | `POST /api/undo`, `/api/redo`, `/api/reset` | history |
+ * | `POST /api/undo`, `/api/redo`, `/api/reset` (no body, or `{}`) | history |
  * | `POST /api/open {index}` | open a scene of the list |
- * | `POST /api/upload` (PNG body) | open an uploaded label map |
+ * | `POST /api/upload?name=` (`image/png` body) | open an uploaded label map |
  * | `GET /api/save/label.png`, `/api/save/photo.png` | downloads |
  *
  * @module
@@ -28,6 +48,7 @@ import { CITYSCAPES_LABELS } from "../data/cityscapes.ts";
 import { colorizeLabels, encodeImage, labelColormap } from "../app/visuals.ts";
 import { encodePng } from "../data/png.ts";
 import { EditError, type EditorSession } from "./session.ts";
+import { hostRefusal, localHosts, originRefusal, readBody, typeRefusal } from "./guard.ts";
 import type { Point, Style } from "./scene.ts";
 
 /** The folder of the page's files. */
@@ -62,13 +83,17 @@ export function staticPath(root: string, urlPath: string): string | undefined {
 async function serveStatic(root: string, urlPath: string): Promise<Response> {
   const path = staticPath(root, urlPath);
   const type = path && TYPES[path.slice(path.lastIndexOf("."))];
-  if (!path || !type) return new Response("not found", { status: 404 });
+  const missing = () => refusal(404, "No such file among the page's files");
+  if (!path || !type) return missing();
   try {
     return new Response(await Deno.readFile(path), {
       headers: { "content-type": type, "cache-control": "no-store" },
     });
-  } catch {
-    return new Response("not found", { status: 404 });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
+      return missing();
+    }
+    throw error;
   }
 }
 
@@ -77,7 +102,7 @@ function png(rgb: Uint8Array, width: number, height: number, download?: string):
     "content-type": "image/png",
     "cache-control": "no-store",
   };
-  if (download) headers["content-disposition"] = `attachment; filename="${download}"`;
+  if (download) headers["content-disposition"] = attachment(download);
   return new Response(encodeImage(rgb, width, height, "png") as Uint8Array<ArrayBuffer>, {
     headers,
   });
@@ -112,6 +137,13 @@ export function classNames(labelNc: number): string[] {
   );
 }
 
+/** The default cap of a JSON body, in bytes (1 MiB). */
+export const JSON_LIMIT: number = 1 << 20;
+/** The default cap of an uploaded label map, in bytes (32 MiB). */
+export const UPLOAD_LIMIT: number = 32 << 20;
+/** The default time a request's body may take to arrive, in milliseconds (10 s). */
+export const BODY_TIMEOUT: number = 10_000;
+
 /** Options of {@linkcode serveEditor}. */
 export interface ServeOptions {
   /** The port (0: any free one). */
@@ -122,49 +154,155 @@ export interface ServeOptions {
   onListen?: (url: string) => void;
   /** Stops the server when aborted. */
   signal?: AbortSignal;
+  /** Cap of a JSON body in bytes (default {@linkcode JSON_LIMIT}); `/api/add` adds its mask's. */
+  jsonLimit?: number;
+  /** Cap of an upload's body in bytes (default {@linkcode UPLOAD_LIMIT}). */
+  uploadLimit?: number;
+  /** Milliseconds a body may take to arrive (default {@linkcode BODY_TIMEOUT}). */
+  bodyTimeout?: number;
+}
+
+/** An API path's method, and the type its body must declare. */
+interface Route {
+  method: "GET" | "POST";
+  body?: "application/json" | "image/png";
+}
+
+/** The API's paths. */
+const ROUTES: Record<string, Route> = {
+  "/api/state": { method: "GET" },
+  "/api/label.png": { method: "GET" },
+  "/api/photo.png": { method: "GET" },
+  "/api/save/label.png": { method: "GET" },
+  "/api/save/photo.png": { method: "GET" },
+  "/api/object": { method: "GET" },
+  "/api/variants": { method: "GET" },
+  "/api/relabel": { method: "POST", body: "application/json" },
+  "/api/paint": { method: "POST", body: "application/json" },
+  "/api/add": { method: "POST", body: "application/json" },
+  "/api/style": { method: "POST", body: "application/json" },
+  "/api/undo": { method: "POST", body: "application/json" },
+  "/api/redo": { method: "POST", body: "application/json" },
+  "/api/reset": { method: "POST", body: "application/json" },
+  "/api/open": { method: "POST", body: "application/json" },
+  "/api/upload": { method: "POST", body: "image/png" },
+};
+
+function refusal(status: number, error: string, headers?: HeadersInit): Response {
+  return Response.json({ error }, { status, headers });
+}
+
+function wrongMethod(method: string, path: string, allow: string): Response {
+  return refusal(
+    405,
+    `Cannot serve ${method} ${path} as its method must be ${allow}: current value is ${method}`,
+    { allow },
+  );
 }
 
 /** Starts the editor's server on 127.0.0.1; see the module doc. */
 export function serveEditor(session: EditorSession, options: ServeOptions = {}): Deno.HttpServer {
   const root = options.staticDir ?? STATIC_DIR;
+  const jsonLimit = options.jsonLimit ?? JSON_LIMIT;
+  const uploadLimit = options.uploadLimit ?? UPLOAD_LIMIT;
+  const timeout = options.bodyTimeout ?? BODY_TIMEOUT;
+  let hosts: string[] = [];
   let queue: Promise<unknown> = Promise.resolve();
-  const serial = (request: Request): Promise<Response> => {
-    const next = queue.then(() => handle(session, root, request));
+  const serial = (task: () => Promise<Response>): Promise<Response> => {
+    const next = queue.then(task);
+    // The caller gets the task's error; the queue only waits for the task to end.
     queue = next.catch(() => {});
     return next;
   };
-  return Deno.serve({
+  const limit = (path: string, type: string): number => {
+    if (type === "image/png") return uploadLimit;
+    if (path !== "/api/add") return jsonLimit;
+    const { width, height } = session.scene;
+    return jsonLimit + 4 * Math.ceil((width * height) / 3);
+  };
+
+  const respond = async (request: Request): Promise<Response> => {
+    const foreignHost = hostRefusal(request, hosts);
+    if (foreignHost) return refusal(403, foreignHost);
+    const url = new URL(request.url);
+    const path = url.pathname;
+    if (!path.startsWith("/api/")) {
+      if (request.method !== "GET") return wrongMethod(request.method, path, "GET");
+      return await serveStatic(root, path);
+    }
+    const foreignOrigin = originRefusal(request, hosts);
+    if (foreignOrigin) return refusal(403, foreignOrigin);
+    const route = ROUTES[path];
+    if (!route) return refusal(404, `No such request: ${request.method} ${path}`);
+    if (request.method !== route.method) return wrongMethod(request.method, path, route.method);
+    let body: Uint8Array = new Uint8Array(0);
+    if (route.body) {
+      const wrongType = typeRefusal(request, route.body);
+      if (wrongType) return refusal(403, wrongType);
+      try {
+        body = await readBody(request, { limit: limit(path, route.body), timeout });
+      } catch (error) {
+        if (error instanceof RangeError) return refusal(413, error.message);
+        if (error instanceof Deno.errors.TimedOut) return refusal(408, error.message);
+        return refusal(400, `Cannot read the request's body: current value is ${error}`);
+      }
+    }
+    return await serial(() => handle(session, `${request.method} ${path}`, url, body));
+  };
+
+  const server = Deno.serve({
     hostname: "127.0.0.1",
     port: options.port ?? 0,
     signal: options.signal,
     onListen: ({ port }) => options.onListen?.(`http://127.0.0.1:${port}/`),
-  }, serial);
+    onError: (error) => {
+      console.error(error);
+      return refusal(500, `Internal error: ${(error as Error).message}`);
+    },
+  }, respond);
+  hosts = localHosts((server.addr as Deno.NetAddr).port);
+  return server;
 }
 
-async function handle(session: EditorSession, root: string, request: Request): Promise<Response> {
-  const url = new URL(request.url);
-  const path = url.pathname;
-  if (!path.startsWith("/api/")) {
-    if (request.method !== "GET") return new Response("method not allowed", { status: 405 });
-    return await serveStatic(root, path);
-  }
+async function handle(
+  session: EditorSession,
+  route: string,
+  url: URL,
+  body: Uint8Array,
+): Promise<Response> {
   try {
-    return await api(session, request, url);
+    return await api(session, route, url, body);
   } catch (error) {
-    if (error instanceof EditError) return Response.json({ error: error.message }, { status: 400 });
+    if (error instanceof EditError) return refusal(400, error.message);
     console.error(error);
-    return Response.json({ error: `Internal error: ${(error as Error).message}` }, { status: 500 });
+    return refusal(500, `Internal error: ${(error as Error).message}`);
   }
 }
 
-async function body(request: Request): Promise<Record<string, unknown>> {
+/** The body as a JSON object. */
+function json(body: Uint8Array): Record<string, unknown> {
+  let value: unknown;
   try {
-    const value = await request.json();
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value;
-  } catch {
-    // fall through
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch (error) {
+    // TextDecoder throws a TypeError for bytes that are not UTF-8.
+    if (!(error instanceof SyntaxError || error instanceof TypeError)) throw error;
+  }
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    return value as Record<string, unknown>;
   }
   throw new EditError("Cannot read the request as its body must be a JSON object");
+}
+
+/** Checks that the body of a request without fields is empty or `{}`. */
+function noFields(body: Uint8Array, route: string): void {
+  if (body.length === 0) return;
+  const fields = Object.keys(json(body));
+  if (fields.length) {
+    throw new EditError(
+      `Cannot serve ${route} as it takes no fields: current value is ${fields.join(", ")}`,
+    );
+  }
 }
 
 function state(session: EditorSession): Record<string, unknown> {
@@ -190,8 +328,12 @@ function state(session: EditorSession): Record<string, unknown> {
   };
 }
 
-async function api(session: EditorSession, request: Request, url: URL): Promise<Response> {
-  const route = `${request.method} ${url.pathname}`;
+async function api(
+  session: EditorSession,
+  route: string,
+  url: URL,
+  body: Uint8Array,
+): Promise<Response> {
   const s = () => session.scene;
   switch (route) {
     case "GET /api/state":
@@ -233,12 +375,12 @@ async function api(session: EditorSession, request: Request, url: URL): Promise<
       return Response.json({ box, images: images.map((rgb) => dataUrl(rgb, box[2], box[3])) });
     }
     case "POST /api/relabel": {
-      const b = await body(request);
+      const b = json(body);
       const id = session.relabel(int(b.id, "id"), int(b.label, "label"));
       return Response.json({ id, ...state(session) });
     }
     case "POST /api/paint": {
-      const b = await body(request);
+      const b = json(body);
       if (!Array.isArray(b.points)) {
         throw new EditError("Cannot paint as points must be a list of [x, y]");
       }
@@ -254,7 +396,7 @@ async function api(session: EditorSession, request: Request, url: URL): Promise<
       return Response.json({ changed, ...state(session) });
     }
     case "POST /api/add": {
-      const b = await body(request);
+      const b = json(body);
       if (typeof b.mask !== "string") {
         throw new EditError("Cannot add an object as mask must be base64 text");
       }
@@ -271,7 +413,7 @@ async function api(session: EditorSession, request: Request, url: URL): Promise<
       return Response.json({ id, ...state(session) });
     }
     case "POST /api/style": {
-      const b = await body(request);
+      const b = json(body);
       const id = int(b.id, "id");
       let style: Style;
       if (b.vector !== undefined) {
@@ -284,25 +426,26 @@ async function api(session: EditorSession, request: Request, url: URL): Promise<
       return Response.json(state(session));
     }
     case "POST /api/undo":
+      noFields(body, route);
       return Response.json({ done: session.undo(), ...state(session) });
     case "POST /api/redo":
+      noFields(body, route);
       return Response.json({ done: session.redo(), ...state(session) });
     case "POST /api/reset":
+      noFields(body, route);
       session.reset();
       return Response.json(state(session));
     case "POST /api/open": {
-      const b = await body(request);
+      const b = json(body);
       await session.open(int(b.index, "index"));
       return Response.json(state(session));
     }
     case "POST /api/upload": {
-      const name = url.searchParams.get("name") || "the upload";
-      const bytes = new Uint8Array(await request.arrayBuffer());
-      session.upload(bytes, name);
+      session.upload(body, url.searchParams.get("name") || "the upload");
       return Response.json(state(session));
     }
     default:
-      return Response.json({ error: `No such request: ${route}` }, { status: 404 });
+      throw new Error(`Cannot serve ${route} as no case handles it`);
   }
 }
 
@@ -313,7 +456,22 @@ function labelDownload(session: EditorSession): Response {
   return new Response(bytes as Uint8Array<ArrayBuffer>, {
     headers: {
       "content-type": "image/png",
-      "content-disposition": `attachment; filename="${session.sceneName}_labelIds.png"`,
+      "content-disposition": attachment(`${session.sceneName}_labelIds.png`),
     },
   });
+}
+
+/**
+ * A Content-Disposition for downloading as `filename`: control characters, quotes and slashes
+ * become `_`; a name beyond printable ASCII also comes percent-encoded (RFC 6266's filename*).
+ */
+function attachment(filename: string): string {
+  const safe = filename.replace(/[\p{Cc}"\\/]/gu, "_");
+  const ascii = safe.replace(/[^\x20-\x7e]/g, "_");
+  if (ascii === safe) return `attachment; filename="${safe}"`;
+  const encoded = encodeURIComponent(safe).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

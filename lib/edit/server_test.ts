@@ -1,10 +1,11 @@
 import { deepEqual, equal, match, notDeepEqual, ok } from "node:assert/strict";
 import { join, resolve } from "node:path";
+import { crc32 } from "node:zlib";
 import { gpu } from "../../tests/check.ts";
 import { decodePng, encodePng } from "../data/png.ts";
 import type { FeatureClusters } from "../features/clusters.ts";
 import { defineG } from "../pix2pixhd/networks/define_g.ts";
-import { serveEditor, STATIC_DIR, staticPath } from "./server.ts";
+import { serveEditor, type ServeOptions, STATIC_DIR, staticPath } from "./server.ts";
 import { EditorSession, type SceneSource } from "./session.ts";
 import type { SceneMaps } from "./scene.ts";
 
@@ -51,8 +52,14 @@ interface Editor {
   session: EditorSession;
 }
 
-/** Runs `fn` against an editor on a tiny generator, then stops the server and frees G. */
-async function withEditor(fn: (editor: Editor) => Promise<void>, staticDir?: string) {
+/**
+ * Runs `fn` against an editor on a tiny generator, then stops the server and frees G. Nothing may
+ * reach console.error meanwhile: bad input is answered, not logged.
+ */
+async function withEditor(
+  fn: (editor: Editor) => Promise<void>,
+  options: Omit<ServeOptions, "port" | "signal" | "onListen"> = {},
+) {
   await gpu();
   const netG = defineG({
     netG: "global",
@@ -74,16 +81,21 @@ async function withEditor(fn: (editor: Editor) => Promise<void>, staticDir?: str
   const stop = new AbortController();
   let url = "";
   const server = serveEditor(session, {
+    ...options,
     port: 0,
     signal: stop.signal,
     onListen: (u) => url = u,
-    staticDir,
   });
+  const logged: unknown[][] = [];
+  const consoleError = console.error;
+  console.error = (...args: unknown[]) => logged.push(args);
   try {
     const port = (server.addr as Deno.NetAddr).port;
     equal(url, `http://127.0.0.1:${port}/`);
     await fn({ url, port, session });
+    deepEqual(logged, [], "nothing reaches console.error");
   } finally {
+    console.error = consoleError;
     stop.abort();
     await server.finished;
     netG.dispose();
@@ -98,9 +110,15 @@ async function getJson(url: string): Promise<{ status: number; json: Json }> {
   return { status: response.status, json: await response.json() };
 }
 
-async function post(url: string, body?: unknown): Promise<{ status: number; json: Json }> {
+/** A POST as the page sends it: a JSON body (if any) declared `application/json`. */
+async function post(
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Json }> {
   const response = await fetch(url, {
     method: "POST",
+    headers: { "content-type": "application/json", ...headers },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   return { status: response.status, json: await response.json() };
@@ -123,50 +141,103 @@ async function photo(editor: Editor): Promise<Uint8Array> {
   return image.data as Uint8Array;
 }
 
-/** Asserts a refused request: 400, a JSON error matching `pattern`, and no change of version. */
+/**
+ * Asserts a refused request: `status` (400 unless given), a JSON error matching `pattern`, and no
+ * change of version.
+ */
 async function refused(
   editor: Editor,
   request: Promise<{ status: number; json: Json }>,
   pattern: RegExp,
+  expected = 400,
 ): Promise<void> {
   const before = editor.session.version;
   const { status, json } = await request;
-  equal(status, 400, JSON.stringify(json));
+  equal(status, expected, JSON.stringify(json));
   equal(typeof json.error, "string");
   match(json.error, pattern);
   equal(editor.session.version, before, "a refused request changes nothing");
 }
 
-/** A GET over a raw TCP connection, so that the path reaches the server as written. */
-async function rawGet(port: number, path: string): Promise<{ status: number; text: string }> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const chunks: Uint8Array[] = [];
+interface RawResponse {
+  status: number;
+  /** The header lines, lower-cased names. */
+  headers: Map<string, string>;
+  body: string;
+  /** The whole response as text. */
+  text: string;
+}
+
+/**
+ * Reads one HTTP/1.1 response from `conn` (until its Content-Length, or the end of the stream),
+ * failing when none is complete within `deadline` ms.
+ */
+async function readResponse(conn: Deno.Conn, deadline = 10_000): Promise<RawResponse> {
+  let bytes = new Uint8Array(0);
+  const timer = setTimeout(() => conn.close(), deadline);
   try {
-    await conn.write(
-      new TextEncoder().encode(
-        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`,
-      ),
-    );
     const buffer = new Uint8Array(4096);
     for (;;) {
-      const n = await conn.read(buffer);
+      const text = new TextDecoder().decode(bytes);
+      const end = text.indexOf("\r\n\r\n");
+      if (end >= 0) {
+        const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end));
+        if (length && bytes.length >= end + 4 + Number(length[1])) break;
+      }
+      let n: number | null;
+      try {
+        n = await conn.read(buffer);
+      } catch (error) {
+        if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+          throw new Error(`No response within ${deadline} ms: ${text.slice(0, 80)}`);
+        }
+        throw error;
+      }
       if (n === null) break;
-      chunks.push(buffer.slice(0, n));
+      const next = new Uint8Array(bytes.length + n);
+      next.set(bytes);
+      next.set(buffer.subarray(0, n), bytes.length);
+      bytes = next;
     }
   } finally {
-    conn.close();
+    clearTimeout(timer);
   }
-  const text = new TextDecoder().decode(
-    chunks.reduce((all, c) => {
-      const out = new Uint8Array(all.length + c.length);
-      out.set(all);
-      out.set(c, all.length);
-      return out;
-    }, new Uint8Array(0)),
-  );
+  const text = new TextDecoder().decode(bytes);
   const status = /^HTTP\/1\.1 (\d{3}) /.exec(text);
   ok(status, `a status line: ${text.slice(0, 80)}`);
-  return { status: Number(status[1]), text };
+  const end = text.indexOf("\r\n\r\n");
+  const headers = new Map(
+    text.slice(0, end).split("\r\n").slice(1).map((line) => {
+      const colon = line.indexOf(":");
+      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+    }),
+  );
+  return { status: Number(status[1]), headers, body: text.slice(end + 4), text };
+}
+
+/** Sends `head` (request line and headers, without the blank line) and `body` over TCP. */
+async function raw(port: number, head: string, body = ""): Promise<RawResponse> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode(`${head}\r\nConnection: close\r\n\r\n${body}`));
+    return await readResponse(conn);
+  } finally {
+    close(conn);
+  }
+}
+
+/** Closes `conn` unless {@linkcode readResponse}'s deadline already did. */
+function close(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BadResource)) throw error;
+  }
+}
+
+/** A GET over a raw TCP connection, so that the path reaches the server as written. */
+function rawGet(port: number, path: string): Promise<RawResponse> {
+  return raw(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}`);
 }
 
 function labelPng(width: number, height: number, label: Uint8Array): Uint8Array {
@@ -176,6 +247,7 @@ function labelPng(width: number, height: number, label: Uint8Array): Uint8Array 
 async function upload(editor: Editor, png: Uint8Array, name = "mine") {
   const response = await fetch(`${editor.url}api/upload?name=${encodeURIComponent(name)}`, {
     method: "POST",
+    headers: { "content-type": "image/png" },
     body: png as Uint8Array<ArrayBuffer>,
   });
   return { status: response.status, json: await response.json() };
@@ -273,9 +345,6 @@ Deno.test("editor server: state, photo, object and variants", async () => {
     await refused(editor, getJson(`${url}api/variants?id=12345`), /instance 12345 as no pixel/);
     const missing = await getJson(`${url}api/nothing`);
     deepEqual(missing, { status: 404, json: { error: "No such request: GET /api/nothing" } });
-    const wrongMethod = await post(`${url}api/state`, {});
-    equal(wrongMethod.status, 404);
-    match(wrongMethod.json.error, /POST \/api\/state/);
   });
 });
 
@@ -479,6 +548,11 @@ Deno.test("editor server: bad requests answer 400 with a JSON error naming the p
     const state = await getJson(`${url}api/state`);
     equal(state.json.version, 1);
     equal(state.json.canUndo, false);
+    await refused(
+      editor,
+      post(`${url}api/undo`, { steps: 2 }),
+      /POST \/api\/undo as it takes no fields: current value is steps/,
+    );
     // Undo and redo with nothing to do answer 200, done false.
     deepEqual((await post(`${url}api/undo`)).json.done, false);
     deepEqual((await post(`${url}api/redo`)).json.done, false);
@@ -631,7 +705,7 @@ Deno.test("editor server: traversal cannot reach a served type beside the page's
       const fetched = await fetch(`${url}../secret.html`);
       equal(fetched.status, 404);
       await fetched.body?.cancel();
-    }, root);
+    }, { staticDir: root });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -724,5 +798,365 @@ Deno.test("editor server: requests are handled one at a time", async () => {
     await post(`${url}api/undo`);
     await post(`${url}api/redo`);
     deepEqual(after, await photo(editor), "the photo after the paint is the painted scene's");
+  });
+});
+
+Deno.test("editor server: answers only to its own Host (no DNS rebinding)", async () => {
+  await withEditor(async (editor) => {
+    const { port, session } = editor;
+    const hosts = new RegExp(
+      `Host must be 127\\.0\\.0\\.1:${port} or localhost:${port}: current value is attacker\\.example`,
+    );
+    for (const path of ["/api/state", "/", "/editor.js", "/api/photo.png"]) {
+      const got = await raw(port, `GET ${path} HTTP/1.1\r\nHost: attacker.example`);
+      equal(got.status, 403, path);
+      match(JSON.parse(got.body).error, hosts);
+    }
+    const body = JSON.stringify({ id: 26001, label: TRUCK });
+    const posted = await raw(
+      port,
+      `POST /api/relabel HTTP/1.1\r\nHost: attacker.example:${port}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}`,
+      body,
+    );
+    equal(posted.status, 403);
+    match(JSON.parse(posted.body).error, /current value is attacker\.example:\d+/);
+    equal(session.version, 1);
+    for (const host of [`127.0.0.1:${port + 1}`, "127.0.0.1", "localhost", `[::1]:${port}`]) {
+      equal((await raw(port, `GET /api/state HTTP/1.1\r\nHost: ${host}`)).status, 403, host);
+    }
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LocalHost:${port}`]) {
+      equal((await raw(port, `GET /api/state HTTP/1.1\r\nHost: ${host}`)).status, 200, host);
+    }
+  });
+});
+
+Deno.test("editor server: refuses requests another site's page could send", async () => {
+  await withEditor(async (editor) => {
+    const { url, port, session } = editor;
+    const relabel = JSON.stringify({ id: 26001, label: TRUCK });
+    const send = async (
+      headers: Record<string, string>,
+      body: BodyInit = relabel,
+      path = "api/relabel",
+    ) => {
+      const response = await fetch(`${url}${path}`, { method: "POST", headers, body });
+      return { status: response.status, json: await response.json() };
+    };
+    const forbidden = (request: Promise<{ status: number; json: Json }>, pattern: RegExp) =>
+      refused(editor, request, pattern, 403);
+    // Simple requests, which a browser sends cross-site without asking: JSON bodies must be
+    // declared application/json.
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]) {
+      await forbidden(
+        send({ "content-type": type }),
+        new RegExp(
+          `POST /api/relabel as its body must be declared application/json: current value is ${type}`,
+        ),
+      );
+    }
+    await forbidden(
+      send({}, new TextEncoder().encode(relabel)),
+      /body must be declared application\/json: current value is none/,
+    );
+    await forbidden(send({}, "", "api/undo"), /POST \/api\/undo .*application\/json/);
+    // A foreign Origin or Sec-Fetch-Site, even with the right type.
+    const json = { "content-type": "application/json" };
+    for (const origin of ["http://evil.example", "null", `http://127.0.0.1:${port + 1}`]) {
+      await forbidden(
+        send({ ...json, origin }),
+        new RegExp(`must come from the editor's page: current value is Origin ${origin}`),
+      );
+    }
+    for (const site of ["cross-site", "same-site"]) {
+      await forbidden(
+        send({ ...json, "sec-fetch-site": site }),
+        new RegExp(`current value is Sec-Fetch-Site ${site}`),
+      );
+    }
+    const read = await fetch(`${url}api/state`, { headers: { "sec-fetch-site": "cross-site" } });
+    equal(read.status, 403);
+    match((await read.json()).error, /GET \/api\/state as it must come from the editor's page/);
+    // Uploads must be declared image/png.
+    const png = labelPng(W, H, new Uint8Array(W * H).fill(ROAD));
+    for (const type of ["text/plain", "application/octet-stream"]) {
+      await forbidden(
+        send({ "content-type": type }, png as Uint8Array<ArrayBuffer>, "api/upload?name=x"),
+        new RegExp(`upload as its body must be declared image/png: current value is ${type}`),
+      );
+    }
+    await forbidden(
+      send({}, png as Uint8Array<ArrayBuffer>, "api/upload?name=x"),
+      /image\/png: current value is none/,
+    );
+    equal(session.sceneName, "street");
+
+    // The page itself: same origin, by either local name.
+    const ok1 = await send({
+      ...json,
+      origin: `http://127.0.0.1:${port}`,
+      "sec-fetch-site": "same-origin",
+    });
+    equal(ok1.status, 200, JSON.stringify(ok1.json));
+    equal(ok1.json.id, 27000);
+    const ok2 = await send(
+      { "content-type": "application/json; charset=utf-8", origin: `http://localhost:${port}` },
+      JSON.stringify({ id: 27000, label: CAR }),
+    );
+    equal(ok2.status, 200, JSON.stringify(ok2.json));
+    equal((await send({ ...json, "sec-fetch-site": "same-origin" }, "{}", "api/undo")).status, 200);
+    const typed = await fetch(`${url}api/state`, { headers: { "sec-fetch-site": "none" } });
+    equal(typed.status, 200);
+    await typed.body?.cancel();
+    // A link to the page from another site opens it.
+    const linked = await fetch(url, { headers: { "sec-fetch-site": "cross-site" } });
+    equal(linked.status, 200);
+    await linked.body?.cancel();
+  });
+});
+
+Deno.test("editor server: a known path with the wrong method answers 405 with Allow", async () => {
+  await withEditor(async (editor) => {
+    const { url } = editor;
+    const cases: [string, string, string][] = [
+      ["POST", "api/state", "GET"],
+      ["GET", "api/relabel", "POST"],
+      ["DELETE", "api/upload", "POST"],
+      ["PUT", "api/save/label.png", "GET"],
+      ["POST", "", "GET"],
+      ["POST", "editor.js", "GET"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: method === "GET" ? undefined : "{}",
+      });
+      equal(response.status, 405, `${method} /${path}`);
+      equal(response.headers.get("allow"), allow);
+      deepEqual(await response.json(), {
+        error:
+          `Cannot serve ${method} /${path} as its method must be ${allow}: current value is ${method}`,
+      });
+    }
+    equal(editor.session.version, 1);
+    const missing = await getJson(`${url}api/nothing`);
+    deepEqual(missing, { status: 404, json: { error: "No such request: GET /api/nothing" } });
+    equal((await post(`${url}api/nothing`, {})).status, 404);
+  });
+});
+
+const SMALL = { jsonLimit: 64, uploadLimit: 256, bodyTimeout: 30_000 };
+
+Deno.test("editor server: bodies over the route's cap answer 413", async () => {
+  await withEditor(async (editor) => {
+    const { url, port } = editor;
+    const tooLarge = (n: number | string) => new RegExp(`at most ${n} bytes: current value is`);
+    // Under the cap: fine; over it: 413.
+    equal((await post(`${url}api/relabel`, { id: 26001, label: TRUCK })).status, 200);
+    await refused(
+      editor,
+      post(`${url}api/relabel`, { id: 27000, label: CAR, pad: "x".repeat(64) }),
+      tooLarge(64),
+      413,
+    );
+    // /api/add's cap grows by the base64 mask of the scene's size.
+    const mask = new Uint8Array(W * H);
+    mask.fill(1, 6 * W + 20, 6 * W + 24);
+    const add = { mask: btoa(String.fromCharCode(...mask)), label: CAR, cluster: 1 };
+    equal((await post(`${url}api/add`, add)).status, 200);
+    const addCap = 64 + 4 * Math.ceil((W * H) / 3);
+    await refused(
+      editor,
+      post(`${url}api/add`, { ...add, pad: "x".repeat(100) }),
+      tooLarge(addCap),
+      413,
+    );
+    // Uploads: 256 bytes here.
+    const png = labelPng(W, H, new Uint8Array(W * H).fill(ROAD));
+    ok(png.length <= 256, `${png.length}`);
+    equal((await upload(editor, png, "small")).status, 200);
+    const padded = new Uint8Array(257);
+    padded.set(png);
+    await refused(editor, upload(editor, padded, "padded"), tooLarge(256), 413);
+
+    // A declared length over the cap is refused at once, before any body byte arrives.
+    const head = (path: string, type: string, length: string) =>
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${type}\r\n${length}`;
+    const declared = await raw(
+      port,
+      head("/api/upload?name=big", "image/png", "Content-Length: 1000000000"),
+    );
+    equal(declared.status, 413);
+    match(JSON.parse(declared.body).error, /at most 256 bytes: current value is 1000000000 bytes/);
+    // A chunked body is cut off as soon as it passes the cap, though it never ends.
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await conn.write(
+        new TextEncoder().encode(
+          head("/api/relabel", "application/json", "Transfer-Encoding: chunked") + "\r\n\r\n",
+        ),
+      );
+      const chunk = `20\r\n${" ".repeat(32)}\r\n`;
+      for (let i = 0; i < 3; i++) await conn.write(new TextEncoder().encode(chunk));
+      const chunked = await readResponse(conn, 5_000);
+      equal(chunked.status, 413);
+      match(JSON.parse(chunked.body).error, /at most 64 bytes: current value is more than 64/);
+    } finally {
+      close(conn);
+    }
+  }, SMALL);
+});
+
+Deno.test("editor server: a stalled body answers 408 and holds up no other client", async () => {
+  await withEditor(async (editor) => {
+    const { url, port, session } = editor;
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await conn.write(
+        new TextEncoder().encode(
+          `POST /api/relabel HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"id": 26001,`,
+        ),
+      );
+      let answeredAt = Infinity;
+      // Settled either way, so that a failure below leaves no rejection unhandled.
+      const stalled = readResponse(conn).then((response) => {
+        answeredAt = performance.now();
+        return response;
+      }, (error: Error) => error);
+      // Another client meanwhile, reading and editing.
+      const signal = AbortSignal.timeout(5_000);
+      const state = await fetch(`${url}api/state`, { signal });
+      equal(state.status, 200);
+      await state.body?.cancel();
+      const paint = await fetch(`${url}api/paint`, {
+        method: "POST",
+        signal,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ points: [[0, 15]], label: SIDEWALK, size: 1 }),
+      });
+      equal(paint.status, 200);
+      equal((await paint.json()).changed, 1);
+      const othersDone = performance.now();
+      const response = await stalled;
+      if (response instanceof Error) throw response;
+      ok(othersDone < answeredAt, "the other client was answered before the stalled one");
+      equal(response.status, 408);
+      match(
+        JSON.parse(response.body).error,
+        /body as it must arrive within 2 s: current value is 13 of 100 bytes/,
+      );
+      equal(session.version, 2); // the paint only
+    } finally {
+      close(conn);
+    }
+  }, { bodyTimeout: 2_000 });
+});
+
+/** A PNG chunk with its CRC. */
+function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  out.set(new TextEncoder().encode(type), 4);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+/** A gray 8-bit PNG of zeros: under 400 KB for 20000×20000, which decodes to 400 MB. */
+async function zeroPng(width: number, height: number): Promise<Uint8Array> {
+  const ihdr = new Uint8Array(13);
+  new DataView(ihdr.buffer).setUint32(0, width);
+  new DataView(ihdr.buffer).setUint32(4, height);
+  ihdr.set([8, 0, 0, 0, 0], 8);
+  const stream = new CompressionStream("deflate");
+  const compressed = new Response(stream.readable).arrayBuffer();
+  const writer = stream.writable.getWriter();
+  const rows = new Uint8Array((width + 1) * 100);
+  for (let y = 0; y < height; y += 100) {
+    await writer.write(rows.subarray(0, (width + 1) * Math.min(100, height - y)));
+  }
+  await writer.close();
+  const parts = [
+    new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
+    pngChunk("IHDR", ihdr),
+    pngChunk("IDAT", new Uint8Array(await compressed)),
+    pngChunk("IEND", new Uint8Array(0)),
+  ];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((offset, p) => (out.set(p, offset), offset + p.length), 0);
+  return out;
+}
+
+Deno.test("editor server: a PNG bomb is refused from its header, before decoding", async () => {
+  await withEditor(async (editor) => {
+    const size = /bomb\.png as the model edits 32×16 label maps: current size is 20000×20000/;
+    const bomb = await zeroPng(20000, 20000);
+    ok(bomb.length < 400_000, `${bomb.length} bytes`);
+    // Its twin with the same header and damaged image data: were it decoded, the answer would
+    // be "damaged", not the size.
+    const twin = bomb.slice();
+    twin.fill(0xff, 33 + 8 + 2, 33 + 8 + 2000);
+    await refused(editor, upload(editor, twin, "bomb.png"), size);
+    await refused(editor, upload(editor, bomb, "bomb.png"), size);
+    equal(editor.session.sceneName, "street");
+    // The scene's own size still decodes.
+    equal((await upload(editor, await zeroPng(W, H), "zeros.png")).status, 200);
+    equal(editor.session.sceneName, "zeros");
+  });
+});
+
+Deno.test("editor server: upload names with control characters, quotes or slashes are refused", async () => {
+  await withEditor(async (editor) => {
+    const { url, session } = editor;
+    const png = labelPng(W, H, new Uint8Array(W * H).fill(ROAD));
+    for (
+      const name of [
+        "a\r\nb.png",
+        'a"b.png',
+        "a'b.png",
+        "../a.png",
+        "a/b.png",
+        "a\\b.png",
+        "a\0.png",
+      ]
+    ) {
+      await refused(
+        editor,
+        upload(editor, png, name),
+        new RegExp(
+          `Cannot open the upload as its name must not hold control characters, quotes or slashes: current value is ${
+            JSON.stringify(name).replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")
+          }`,
+        ),
+      );
+    }
+    const saved = await fetch(`${url}api/save/label.png`);
+    equal(saved.status, 200);
+    equal(saved.headers.get("content-disposition"), 'attachment; filename="street_labelIds.png"');
+    await saved.body?.cancel();
+    // Other names are kept, and downloads carry them safely (a dataset's file names are not
+    // checked like uploads).
+    equal((await upload(editor, png, "Straße 1.png")).status, 200);
+    equal(session.sceneName, "Straße 1");
+    session.sceneName = 'odd "name"\r\n\\';
+    for (const [path, suffix] of [["label", "labelIds"], ["photo", "synthesized"]]) {
+      const response = await fetch(`${url}api/save/${path}.png`);
+      equal(response.status, 200);
+      equal(
+        response.headers.get("content-disposition"),
+        `attachment; filename="odd _name_____${suffix}.png"`,
+      );
+      await response.body?.cancel();
+    }
+    session.sceneName = "Straße 1";
+    const response = await fetch(`${url}api/save/label.png`);
+    equal(
+      response.headers.get("content-disposition"),
+      `attachment; filename="Stra_e 1_labelIds.png"; filename*=UTF-8''Stra%C3%9Fe%201_labelIds.png`,
+    );
+    await response.body?.cancel();
   });
 });

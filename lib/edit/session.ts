@@ -6,6 +6,7 @@
  */
 
 import { decodeImage, isPng } from "../data/decode.ts";
+import { readPngHeader } from "../data/png.ts";
 import { toLabelIds } from "../data/convert.ts";
 import type { InputOptions } from "../pix2pixhd/input.ts";
 import type { FeatureClusters } from "../features/clusters.ts";
@@ -36,6 +37,15 @@ export interface SessionOptions {
 
 /** Thrown for a request the editor refuses (shown on the page). */
 export class EditError extends Error {}
+
+/** Runs `read`, turning its error into an {@linkcode EditError} with the same message. */
+function refused<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw new EditError((error as Error).message);
+  }
+}
 
 /**
  * Connected regions (4-neighbours) of each thing class as instances `class · 1000 + n`; stuff
@@ -132,27 +142,30 @@ export class EditorSession {
 
   /**
    * Opens an uploaded label map: a one-channel PNG of label ids below `label_nc`, the size of the
-   * current scene. Things become one instance per connected region.
+   * current scene. Things become one instance per connected region. The size is checked from the
+   * PNG's header before its pixels are decoded, so a small file of huge size costs nothing. The
+   * name becomes the scene's (and its downloads'), so it may not hold control characters, quotes
+   * or slashes.
    */
   upload(bytes: Uint8Array, name: string): void {
+    if (/[\p{Cc}"'\\/]/u.test(name)) {
+      throw new EditError(
+        `Cannot open the upload as its name must not hold control characters, quotes or slashes: current value is ${
+          JSON.stringify(name)
+        }`,
+      );
+    }
     if (!isPng(bytes)) {
       throw new EditError(`Cannot open ${name} as it must be a PNG file of label ids`);
     }
-    let label: Uint8Array;
-    let width: number, height: number;
-    try {
-      const raster = decodeImage(bytes, name);
-      ({ width, height } = raster);
-      label = toLabelIds(raster, name);
-    } catch (error) {
-      throw new EditError((error as Error).message);
-    }
-    const { width: w, height: h } = this.scene;
-    if (width !== w || height !== h) {
+    const { width, height } = this.scene;
+    const header = refused(() => readPngHeader(bytes, { name }));
+    if (header.width !== width || header.height !== height) {
       throw new EditError(
-        `Cannot open ${name} as the model edits ${w}×${h} label maps: current size is ${width}×${height}`,
+        `Cannot open ${name} as the model edits ${width}×${height} label maps: current size is ${header.width}×${header.height}`,
       );
     }
+    const label = refused(() => toLabelIds(decodeImage(bytes, name), name));
     const labelNc = this.#o.input.labelNc;
     const bad = label.findIndex((v) => v >= labelNc);
     if (bad >= 0) {

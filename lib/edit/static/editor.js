@@ -15,11 +15,15 @@ function showError(text) {
   m.hidden = !text;
 }
 
+// Every POST declares its body's type (the server refuses one that does not): JSON, or a PNG
+// for an upload whatever type the browser guessed for the file.
 async function call(method, path, body, raw) {
   const init = { method };
-  if (raw !== undefined) init.body = raw;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
+  if (raw !== undefined) {
+    init.body = raw;
+    init.headers = { "content-type": "image/png" };
+  } else if (method === "POST") {
+    init.body = JSON.stringify(body ?? {});
     init.headers = { "content-type": "application/json" };
   }
   const response = await fetch(path, init);
