@@ -1,58 +1,35 @@
 /**
  * A restricted unpickler for the subset of Python's pickle format that `torch.save` writes.
  * It executes nothing: every global is resolved through a caller-supplied table, and any opcode
- * outside the subset is refused with an error naming it.
+ * outside the subset is refused with an error naming it. Hostile input is bounded: a pickle may
+ * take at most {@linkcode MAX_PICKLE_BYTES}, make at most {@linkcode MAX_PICKLE_OBJECTS} objects
+ * and nest at most {@linkcode MAX_PICKLE_DEPTH} levels deep; beyond, it is refused with a
+ * `RangeError` naming it. Nothing recurses, so no input can overflow the call stack.
  *
  * @module
  */
 
-/** A Python callable that the caller allows: REDUCE calls `call` with the argument tuple. */
-export class PyCallable {
-  /** Dotted Python name, for error messages. */
-  readonly name: string;
-  /** Builds the value that calling the Python callable with `args` would give. */
-  readonly call: (args: unknown[]) => unknown;
+import { nestingDepth } from "./py_graph.ts";
+import { PyCallable, PyDict, PyInstance } from "./py_objects.ts";
+import { pyRepr } from "./py_repr.ts";
 
-  /**
-   * Wraps a function that stands in for the Python callable `name`.
-   *
-   * @example Usage
-   * ```ts
-   * import { PyCallable } from "./pickle.ts";
-   * import { equal } from "node:assert/strict";
-   *
-   * const len = new PyCallable("builtins.len", ([x]) => (x as unknown[]).length);
-   * equal(len.call([[1, 2]]), 2);
-   * ```
-   */
-  constructor(name: string, call: (args: unknown[]) => unknown) {
-    this.name = name;
-    this.call = call;
-  }
-}
-
-/** A Python dict (or OrderedDict), keeping insertion order, plus any attributes BUILD set. */
-export class PyDict extends Map<unknown, unknown> {
-  /** Attributes set by BUILD, such as a state_dict's `_metadata`. */
-  attributes: Map<unknown, unknown> = new Map();
-}
+export { PyCallable, PyDict, PyInstance };
 
 /**
- * An instance that an allowed callable makes for a class whose state BUILD sets (Python's
- * `__setstate__`), such as a numpy array: BUILD stores the state here, uninterpreted, for the
- * caller to read.
+ * The most bytes one pickle may take: 16 MiB, over a thousand times the pickle of NVIDIA's
+ * label2city_1024p G (74 tensors, about 175 bytes each) and room for about 90,000 tensors.
  */
-export class PyInstance {
-  /** Dotted Python name of its class, for error messages. */
-  readonly className: string;
-  /** The state the last BUILD set; undefined before any. */
-  state: unknown = undefined;
-
-  /** An instance of the Python class `className`, its state not yet set. */
-  constructor(className: string) {
-    this.className = className;
-  }
-}
+export const MAX_PICKLE_BYTES = 16 * 1024 * 1024;
+/**
+ * The most objects (dicts, lists, tuples, bytes, globals and call results) one pickle may make:
+ * 2^20, about seven per tensor of a state_dict of 150,000 tensors. Bounds the memory an
+ * unpickled value takes to about 200 bytes per byte of pickle at worst.
+ */
+export const MAX_PICKLE_OBJECTS = 2 ** 20;
+/** The deepest that dicts, lists and tuples may nest in an unpickled value: 1000 levels. */
+export const MAX_PICKLE_DEPTH = 1000;
+/** The most digits of a protocol-0 INT, Python's own limit (`sys.int_max_str_digits`). */
+const MAX_INT_DIGITS = 4300;
 
 /** Hooks of {@linkcode unpickle}. */
 export interface UnpickleOptions {
@@ -116,7 +93,9 @@ const NAMES: Record<number, string> = Object.fromEntries(
 const MARK = Symbol("mark");
 
 /**
- * Reads one pickle from `bytes`, starting at `options.start`.
+ * Reads one pickle from `bytes`, starting at `options.start`, within the limits above. Objects
+ * the memo shares stay shared, and cycles (a list appended to itself) stay cycles, so walks over
+ * the value must visit each object once.
  *
  * @example Usage
  * ```ts
@@ -144,6 +123,13 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
   let at = start;
 
   const need = (n: number): number => {
+    if (at + n - start > MAX_PICKLE_BYTES) {
+      throw new RangeError(
+        `Cannot unpickle ${what} as it is larger than ${MAX_PICKLE_BYTES} bytes (16 MiB), the most a pickle may take: current value is ${
+          at + n - start
+        } bytes needed`,
+      );
+    }
     if (at + n > bytes.length) {
       throw new PickleEndError(
         `Cannot unpickle ${what} as it ends before its STOP opcode: current value is ${bytes.length} bytes, ${
@@ -168,7 +154,26 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
   };
   const take = (n: number) => bytes.subarray(need(n), at);
   const utf8 = (n: number) => new TextDecoder("utf-8", { fatal: true }).decode(take(n));
-  const latin1 = (n: number) => String.fromCharCode(...take(n));
+  const latin1 = (n: number) => {
+    const raw = take(n);
+    let text = "";
+    for (let i = 0; i < raw.length; i += 8192) {
+      text += String.fromCharCode.apply(null, raw.subarray(i, i + 8192) as unknown as number[]);
+    }
+    return text;
+  };
+  let objects = 0;
+  /** Counts one more object made, refusing past the budget; returns `value`. */
+  const made = <T>(value: T): T => {
+    if (++objects > MAX_PICKLE_OBJECTS) {
+      throw new RangeError(
+        `Cannot unpickle ${what} as it makes more than ${MAX_PICKLE_OBJECTS} objects (dicts, lists, tuples, bytes, globals and call results): current value is byte ${
+          at - 1
+        }`,
+      );
+    }
+    return value;
+  };
   const line = (): string => {
     let end = at;
     while (end < bytes.length && bytes[end] !== 0x0a) end++;
@@ -198,8 +203,10 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
     return memo.get(index);
   };
   const long = (raw: Uint8Array): number | bigint => {
-    let n = 0n;
-    for (let i = raw.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(raw[i]);
+    // Little-endian two's complement, through hex: linear where shifting byte by byte is not.
+    const hex = new Array<string>(raw.length);
+    for (let i = 0; i < raw.length; i++) hex[raw.length - 1 - i] = HEX[raw[i]];
+    let n = raw.length === 0 ? 0n : BigInt(`0x${hex.join("")}`);
     if (raw.length > 0 && raw[raw.length - 1] & 0x80) n -= 1n << BigInt(8 * raw.length);
     return narrow(n);
   };
@@ -215,7 +222,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
     if (!Array.isArray(list)) {
       fail(`APPEND targets a value that is not a list: current value is byte ${at}`);
     }
-    (list as unknown[]).push(...items);
+    for (const item of items) (list as unknown[]).push(item);
   };
 
   while (true) {
@@ -234,6 +241,13 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
         if (stack.length !== 1) {
           fail(
             `it stops with ${stack.length} values on the stack: current value is byte ${offset}`,
+          );
+        }
+        if (nestingDepth(stack[0], MAX_PICKLE_DEPTH) > MAX_PICKLE_DEPTH) {
+          throw new RangeError(
+            `Cannot unpickle ${what} as it nests dicts, lists and tuples deeper than ${MAX_PICKLE_DEPTH} levels: current value is at least ${
+              MAX_PICKLE_DEPTH + 1
+            } levels`,
           );
         }
         return { value: stack[0], end: at };
@@ -275,9 +289,14 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
         break;
       case 0x49: { // INT (protocol 0; "I01" and "I00" are True and False)
         const text = line();
+        const digits = text.replace(/^-/, "").length;
         if (text === "01" || text === "00") stack.push(text === "01");
-        else if (/^-?\d+$/.test(text)) stack.push(narrow(BigInt(text)));
-        else fail(`INT holds '${text}': current value is byte ${offset}`);
+        else if (/^-?\d+$/.test(text) && digits > MAX_INT_DIGITS) {
+          fail(
+            `an INT has more than ${MAX_INT_DIGITS} digits, Python's limit: current value is ${digits} digits`,
+          );
+        } else if (/^-?\d+$/.test(text)) stack.push(narrow(BigInt(text)));
+        else fail(`INT holds ${pyRepr(text, 40)}: current value is byte ${offset}`);
         break;
       }
       case 0x47: // BINFLOAT
@@ -299,37 +318,37 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
         stack.push(latin1(u8()));
         break;
       case 0x42: // BINBYTES
-        stack.push(take(u32()).slice());
+        stack.push(made(take(u32()).slice()));
         break;
       case 0x43: // SHORT_BINBYTES
-        stack.push(take(u8()).slice());
+        stack.push(made(take(u8()).slice()));
         break;
       case 0x8e: // BINBYTES8
-        stack.push(take(u64()).slice());
+        stack.push(made(take(u64()).slice()));
         break;
       case 0x29: // EMPTY_TUPLE
-        stack.push([]);
+        stack.push(made([]));
         break;
       case 0x85: // TUPLE1
-        stack.push([pop()]);
+        stack.push(made([pop()]));
         break;
       case 0x86: { // TUPLE2
         const b = pop();
-        stack.push([pop(), b]);
+        stack.push(made([pop(), b]));
         break;
       }
       case 0x87: { // TUPLE3
         const c = pop();
         const b = pop();
-        stack.push([pop(), b, c]);
+        stack.push(made([pop(), b, c]));
         break;
       }
       case 0x74: // TUPLE
       case 0x6c: // LIST
-        stack.push(popMark());
+        stack.push(made(popMark()));
         break;
       case 0x5d: // EMPTY_LIST
-        stack.push([]);
+        stack.push(made([]));
         break;
       case 0x61: { // APPEND
         const item = pop();
@@ -342,10 +361,10 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
         break;
       }
       case 0x7d: // EMPTY_DICT
-        stack.push(new PyDict());
+        stack.push(made(new PyDict()));
         break;
       case 0x64: { // DICT
-        const dict = new PyDict();
+        const dict = made(new PyDict());
         setItems(dict, popMark());
         stack.push(dict);
         break;
@@ -384,7 +403,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
         break;
       case 0x63: { // GLOBAL
         const module = line();
-        stack.push(options.findGlobal(module, line()));
+        stack.push(made(options.findGlobal(module, line())));
         break;
       }
       case 0x93: { // STACK_GLOBAL
@@ -393,7 +412,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
         if (typeof module !== "string" || typeof name !== "string") {
           fail(`STACK_GLOBAL names a global with non-strings: current value is byte ${offset}`);
         }
-        stack.push(options.findGlobal(module as string, name as string));
+        stack.push(made(options.findGlobal(module as string, name as string)));
         break;
       }
       case 0x52: { // REDUCE
@@ -404,7 +423,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
             `REDUCE calls a value that is not an allowed global: current value is byte ${offset}`,
           );
         }
-        stack.push((callable as PyCallable).call(args as unknown[]));
+        stack.push(made((callable as PyCallable).call(args as unknown[])));
         break;
       }
       case 0x62: { // BUILD
@@ -427,7 +446,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
         if (!options.persistentLoad) {
           fail(`it holds a persistent id: current value is byte ${offset}`);
         }
-        stack.push(options.persistentLoad!(pid));
+        stack.push(made(options.persistentLoad!(pid)));
         break;
       }
       default:
@@ -439,6 +458,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
     }
   }
 }
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** A Python int as a number when it is a safe integer, else as a bigint. */
 function narrow(n: bigint): number | bigint {

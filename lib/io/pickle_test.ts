@@ -1,6 +1,15 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { PickleEndError, PyCallable, PyDict, unpickle } from "./pickle.ts";
 import { PickleWriter } from "./pickle_writer.ts";
+import {
+  appendedLists,
+  type Fragment,
+  inChild,
+  ioModule,
+  nestedLists,
+  selfList,
+  sharedTuples,
+} from "./_test_utils.ts";
 
 const hex = (s: string) => new Uint8Array(s.match(/../g)!.map((b) => parseInt(b, 16)));
 const refuse = (module: string, name: string): PyCallable => {
@@ -129,4 +138,92 @@ Deno.test("unpickle() refuses malformed stacks", () => {
   throws(() => read(hex("800230")), /pops an empty stack/);
   throws(() => read(hex("8002680a2e")), /reads memo 10, never stored/);
   throws(() => read(hex("80024b014b024b037300")), /SETITEM targets a value that is not a dict/);
+});
+
+const wrap = (value: Fragment) => value(new PickleWriter()).stop();
+
+Deno.test("unpickle() reads a 1 MiB string and a list of a million items without overflowing", () => {
+  const n = 1 << 20;
+  const binstring = new Uint8Array(5 + n + 1).fill(0xe9);
+  binstring[0] = 0x54; // BINSTRING, a Python 2 str read as latin1
+  new DataView(binstring.buffer).setInt32(1, n, true);
+  binstring[5 + n] = 0x2e;
+  const text = read(binstring) as string;
+  equal(text.length, n);
+  equal(text.at(-1), "é");
+  const appends = new Uint8Array(n + 4).fill(0x4e); // EMPTY_LIST, MARK, NONE..., APPENDS, STOP
+  appends.set([0x5d, 0x28]);
+  appends.set([0x65, 0x2e], n + 2);
+  const list = read(appends) as unknown[];
+  equal(list.length, n);
+  equal(list.at(-1), null);
+});
+
+Deno.test("unpickle() refuses nesting deeper than 1000 levels, naming the pickle", () => {
+  let inner = read(wrap(nestedLists(1000)));
+  for (let i = 1; i < 1000; i++) inner = (inner as unknown[])[0];
+  deepEqual(inner, []);
+  const deep = new RangeError(
+    "Cannot unpickle 'test' as it nests dicts, lists and tuples deeper than 1000 levels: current value is at least 1001 levels",
+  );
+  throws(() => read(wrap(nestedLists(1001))), deep);
+  throws(() => read(wrap(nestedLists(200_000))), deep);
+  // Lists nested only by APPENDs after all of them were made.
+  throws(() => read(wrap(appendedLists(5000, 0))), deep);
+  // A cycle is no deeper than its path: a list that holds itself is one level, as in Python.
+  const cycle = read(wrap(selfList(0))) as unknown[];
+  ok(cycle[0] === cycle);
+  // Shared objects are walked once: 2^64 paths, 65 levels.
+  equal((read(wrap(sharedTuples(64, 0))) as unknown[]).length, 2);
+});
+
+Deno.test("unpickle() refuses a pickle past 16 MiB or 2^20 objects before making them", () => {
+  // BINUNICODE8 of 2^40 bytes: refused without reading further.
+  const huge = new Uint8Array([0x80, 4, 0x8d, 0, 0, 0, 0, 0, 1, 0, 0]);
+  throws(
+    () => read(huge),
+    new RangeError(
+      "Cannot unpickle 'test' as it is larger than 16777216 bytes (16 MiB), the most a pickle may take: current value is 1099511627787 bytes needed",
+    ),
+  );
+  const tuples = (count: number) => {
+    const w = new PickleWriter().emptyList();
+    for (let done = 0; done < count; done += 50_000) {
+      w.mark();
+      for (let i = done; i < Math.min(count, done + 50_000); i++) w.emptyTuple();
+      w.appends();
+    }
+    return w.stop();
+  };
+  equal((read(tuples(2 ** 20 - 1)) as unknown[]).length, 2 ** 20 - 1);
+  throws(
+    () => read(tuples(2 ** 20)),
+    /^RangeError: Cannot unpickle 'test' as it makes more than 1048576 objects \(dicts, lists, tuples, bytes, globals and call results\): current value is byte \d+$/,
+  );
+});
+
+Deno.test("unpickle() refuses an INT of more than 4300 digits, as Python does", () => {
+  const int = (digits: string) => new TextEncoder().encode(`I${digits}\n.`);
+  equal(read(int("9".repeat(4300))), BigInt("9".repeat(4300)));
+  throws(
+    () => read(int("9".repeat(4301))),
+    new SyntaxError(
+      "Cannot unpickle 'test' as an INT has more than 4300 digits, Python's limit: current value is 4301 digits",
+    ),
+  );
+});
+
+Deno.test("unpickle() reads a 1 MiB LONG4 in linear time", async () => {
+  const result = await inChild(
+    `import { unpickle } from "${ioModule("pickle.ts")}";
+    const n = 1 << 20;
+    const bytes = new Uint8Array(5 + n + 1).fill(0x11); // LONG4 0x1111...11, STOP
+    bytes[0] = 0x8b;
+    new DataView(bytes.buffer).setUint32(1, n, true);
+    bytes[5 + n] = 0x2e;
+    const value = unpickle(bytes, { what: "x", findGlobal: () => { throw new Error(); } }).value;
+    console.log(value === BigInt("0x" + "11".repeat(n)));`,
+    20_000,
+  );
+  deepEqual([result.timedOut, result.stdout.trim(), result.stderr], [false, "true", ""]);
 });

@@ -125,9 +125,79 @@ export class PickleWriter {
     return this;
   }
 
+  /** NONE. */
+  none(): this {
+    this.#parts.push(0x4e);
+    return this;
+  }
+
+  /** EMPTY_LIST. */
+  emptyList(): this {
+    this.#parts.push(0x5d);
+    return this;
+  }
+
+  /** LIST of everything since the last MARK. */
+  list(): this {
+    this.#parts.push(0x6c);
+    return this;
+  }
+
+  /** EMPTY_DICT. */
+  emptyDict(): this {
+    this.#parts.push(0x7d);
+    return this;
+  }
+
+  /** TUPLE2 of the two values on top. */
+  tuple2(): this {
+    this.#parts.push(0x86);
+    return this;
+  }
+
+  /** APPEND: adds the value on top to the list below it. */
+  append(): this {
+    this.#parts.push(0x61);
+    return this;
+  }
+
+  /** APPENDS: adds the values since the last MARK to the list below it. */
+  appends(): this {
+    this.#parts.push(0x65);
+    return this;
+  }
+
+  /** SETITEM: sets the key and value on top in the dict below them. */
+  setItem(): this {
+    this.#parts.push(0x73);
+    return this;
+  }
+
+  /** POP: drops the value on top. */
+  pop(): this {
+    this.#parts.push(0x30);
+    return this;
+  }
+
+  /** LONG_BINPUT: stores the value on top as memo entry `index`. */
+  put(index: number): this {
+    this.#parts.push(0x72, ...u32(index));
+    return this;
+  }
+
+  /** LONG_BINGET: pushes memo entry `index`. */
+  get(index: number): this {
+    this.#parts.push(0x6a, ...u32(index));
+    return this;
+  }
+
   /** STOP, and the finished pickle. */
   stop(): Uint8Array {
     this.#parts.push(0x2e);
     return new Uint8Array(this.#parts);
   }
+}
+
+function u32(n: number): number[] {
+  return [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff];
 }
