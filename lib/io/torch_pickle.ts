@@ -6,7 +6,9 @@
  * @module
  */
 import type { HostDType } from "./dtype.ts";
-import { PyCallable, PyDict } from "./pickle.ts";
+import { MAX_PICKLE_DEPTH } from "./pickle.ts";
+import { PyCallable, PyDict } from "./py_objects.ts";
+import { pyRepr } from "./py_repr.ts";
 
 /** PyTorch's storage class for each dtype, as `torch.save` names it. */
 export const STORAGE_CLASS: Readonly<Record<HostDType, string>> = {
@@ -91,9 +93,9 @@ function rebuildTensor(what: string, name: string, args: unknown[]): TensorRef {
     !shape.every(isIndex) || !stride.every(isIndex)
   ) {
     throw new SyntaxError(
-      `Cannot unpickle ${what} as ${name} has malformed arguments: current value is offset ${offset}, shape ${
-        JSON.stringify(shape)
-      }, stride ${JSON.stringify(stride)}`,
+      `Cannot unpickle ${what} as ${name} has malformed arguments: current value is offset ${
+        pyRepr(offset, 40)
+      }, shape ${pyRepr(shape, 100)}, stride ${pyRepr(stride, 100)}`,
     );
   }
   return new TensorRef(storage as StorageRef, offset, shape, stride);
@@ -157,24 +159,92 @@ export interface Flattened {
   values: Map<string, unknown>;
 }
 
-function holdsTensor(value: unknown): boolean {
-  if (value instanceof TensorRef) return true;
-  if (Array.isArray(value)) return value.some(holdsTensor);
-  if (value instanceof Map) return [...value.values()].some(holdsTensor);
-  return false;
+/**
+ * The most characters a checkpoint's flattened keys may take in all: 64 Mi, hundreds of times
+ * what a state_dict of 100,000 tensors needs. Keys repeat their parents' keys, so a long key
+ * shared by many entries could otherwise take memory far beyond the pickle's size.
+ */
+export const MAX_KEY_CHARACTERS = 64 * 1024 * 1024;
+
+/**
+ * The lists and dicts from which a tensor can be reached through list items and dict values,
+ * found by walking each container once and then going back up from the tensors' holders.
+ */
+function tensorHolders(root: unknown): Set<object> {
+  const holders = new Set<object>();
+  const parents = new Map<object, object[]>();
+  const found: object[] = [];
+  const todo: object[] = [];
+  const seen = new Set<object>();
+  const reach = (child: object, parent?: object) => {
+    if (parent) {
+      const known = parents.get(child);
+      if (known) known.push(parent);
+      else parents.set(child, [parent]);
+    }
+    if (!seen.has(child)) {
+      seen.add(child);
+      todo.push(child);
+    }
+  };
+  if (Array.isArray(root) || root instanceof Map) reach(root);
+  while (todo.length > 0) {
+    const node = todo.pop()!;
+    for (const child of Array.isArray(node) ? node : (node as Map<unknown, unknown>).values()) {
+      if (child instanceof TensorRef) {
+        if (!holders.has(node)) {
+          holders.add(node);
+          found.push(node);
+        }
+      } else if (Array.isArray(child) || child instanceof Map) {
+        reach(child, node);
+      }
+    }
+  }
+  while (found.length > 0) {
+    for (const parent of parents.get(found.pop()!) ?? []) {
+      if (!holders.has(parent)) {
+        holders.add(parent);
+        found.push(parent);
+      }
+    }
+  }
+  return holders;
+}
+
+/** A dict key as a segment of a dotted key: strings as they are, other keys as Python writes them. */
+function segmentOf(key: unknown): string {
+  if (typeof key === "string") return key;
+  if (typeof key === "number" || typeof key === "bigint" || typeof key === "boolean") {
+    return String(key);
+  }
+  return key === null ? "null" : pyRepr(key, 200);
+}
+
+interface Frame {
+  key: string;
+  depth: number;
+  items: Iterator<[unknown, unknown]>;
 }
 
 /**
  * Flattens the unpickled root of a checkpoint (a dict, possibly of nested dicts and lists of
- * tensors) into dotted keys, as `state_dict` names them.
+ * tensors) into dotted keys, as `state_dict` names them. Each object is walked once, without
+ * recursion: one tensor may appear under several keys (tied weights), but a dict, or a list
+ * holding tensors, reached under a second key (shared, or holding itself) is refused with a
+ * `SyntaxError` naming both keys, as flattening it again could repeat without end. Nesting past
+ * {@linkcode MAX_PICKLE_DEPTH} levels and keys past {@linkcode MAX_KEY_CHARACTERS} in all are
+ * refused with a `RangeError`. Lists without tensors are values, shared or cyclic as they are.
  *
  * @example Usage
  * ```ts
  * import { flattenCheckpoint } from "./torch_pickle.ts";
- * import { deepEqual } from "node:assert/strict";
+ * import { deepEqual, throws } from "node:assert/strict";
  *
  * const root = new Map<unknown, unknown>([["epoch", 3], ["net", new Map([["lr", 0.1]])]]);
  * deepEqual([...flattenCheckpoint(root, "x").values], [["epoch", 3], ["net.lr", 0.1]]);
+ * const shared = new Map([["lr", 0.1]]);
+ * throws(() => flattenCheckpoint(new Map([["a", shared], ["b", shared]]), "x"), /'a' and 'b'/);
  * ```
  */
 export function flattenCheckpoint(root: unknown, what: string): Flattened {
@@ -186,22 +256,70 @@ export function flattenCheckpoint(root: unknown, what: string): Flattened {
     );
   }
   const out: Flattened = { tensors: new Map(), values: new Map() };
-  const visit = (prefix: string, value: unknown): void => {
-    if (prefix !== "" && (out.tensors.has(prefix) || out.values.has(prefix))) {
-      throw new SyntaxError(
-        `Cannot read ${what} as two entries flatten to one key: current value is '${prefix}'`,
-      );
+  const holders = tensorHolders(root);
+  const keyOf = new Map<object, string>();
+  const frames: Frame[] = [];
+  let characters = 0;
+  const place = (key: string, value: unknown, depth: number): void => {
+    if (key !== "") {
+      characters += key.length;
+      if (characters > MAX_KEY_CHARACTERS) {
+        throw new RangeError(
+          `Cannot read ${what} as a state_dict as its keys take more than ${MAX_KEY_CHARACTERS} characters in all: current value is key ${
+            pyRepr(key, 200)
+          }`,
+        );
+      }
+      if (out.tensors.has(key) || out.values.has(key)) {
+        throw new SyntaxError(
+          `Cannot read ${what} as two entries flatten to one key: current value is ${
+            pyRepr(key, 200)
+          }`,
+        );
+      }
     }
     if (value instanceof TensorRef) {
-      out.tensors.set(prefix, value);
-    } else if (value instanceof Map && (value.size > 0 || prefix === "")) {
-      for (const [k, v] of value) visit(prefix === "" ? String(k) : `${prefix}.${k}`, v);
-    } else if (Array.isArray(value) && holdsTensor(value)) {
-      value.forEach((v, i) => visit(`${prefix}.${i}`, v));
-    } else {
-      out.values.set(prefix, value);
+      out.tensors.set(key, value);
+      return;
     }
+    const expand = value instanceof Map
+      ? value.size > 0 || key === ""
+      : Array.isArray(value) && holders.has(value);
+    if (!expand) {
+      out.values.set(key, value);
+      return;
+    }
+    const container = value as Map<unknown, unknown> | unknown[];
+    const first = keyOf.get(container);
+    if (first !== undefined) {
+      throw new SyntaxError(
+        `Cannot read ${what} as a state_dict as one ${
+          Array.isArray(container) ? "list" : "dict"
+        } is reached under two keys (flattening it twice could repeat without end): current value is ${
+          pyRepr(first, 200)
+        } and ${pyRepr(key, 200)}`,
+      );
+    }
+    if (depth > MAX_PICKLE_DEPTH) {
+      throw new RangeError(
+        `Cannot read ${what} as a state_dict as it nests deeper than ${MAX_PICKLE_DEPTH} levels: current value is key ${
+          pyRepr(key, 200)
+        }`,
+      );
+    }
+    keyOf.set(container, key);
+    frames.push({ key, depth, items: container.entries() });
   };
-  visit("", root);
+  place("", root, 1);
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1];
+    const next = frame.items.next();
+    if (next.done) {
+      frames.pop();
+      continue;
+    }
+    const [k, v] = next.value;
+    place(frame.key === "" ? segmentOf(k) : `${frame.key}.${segmentOf(k)}`, v, frame.depth + 1);
+  }
   return out;
 }
