@@ -1,13 +1,16 @@
 /**
  * Reads `torch.save`'s zip format (PyTorch 1.6 and later): `<name>/data.pkl` holds the pickled
  * state_dict, `<name>/data/<key>` each storage's bytes, `<name>/version` the format version.
+ * A `data.pkl` declared larger than `MAX_PICKLE_BYTES` (16 MiB) is refused before it is read,
+ * and a deflated entry is never inflated past its declared size.
  *
  * @module
  */
 import type { ByteSource } from "./byte_source.ts";
 import { Checkpoint } from "./checkpoint.ts";
 import { dtypeSize } from "./dtype.ts";
-import { unpickle } from "./pickle.ts";
+import { MAX_PICKLE_BYTES, unpickle } from "./pickle.ts";
+import { pyRepr } from "./py_repr.ts";
 import type { LazyTensor } from "./tensor_data.ts";
 import { lazyTorchTensor } from "./torch_tensor.ts";
 import { flattenCheckpoint, StorageClass, type StorageRef } from "./torch_pickle.ts";
@@ -41,14 +44,29 @@ export async function readTorchZip(source: ByteSource): Promise<Checkpoint> {
     );
   }
   const prefix = pickles[0].slice(0, -"data.pkl".length);
-  for (const name of [`${prefix}byteorder`]) {
-    if (!zip.entries.has(name)) continue;
-    const order = new TextDecoder().decode(await zip.read(name)).trim();
+  const byteorder = zip.entries.get(`${prefix}byteorder`);
+  if (byteorder && byteorder.size > 16) {
+    throw new TypeError(
+      `Cannot read '${file}' as its byteorder entry is not 'little': current value is ${byteorder.size} bytes`,
+    );
+  }
+  if (byteorder) {
+    const order = new TextDecoder().decode(await zip.read(byteorder.name)).trim();
     if (order !== "little") {
       throw new TypeError(
-        `Cannot read '${file}' as its storages are not little-endian: current value is '${order}'`,
+        `Cannot read '${file}' as its storages are not little-endian: current value is ${
+          pyRepr(order, 40)
+        }`,
       );
     }
+  }
+  const pickleSize = zip.entry(pickles[0]).size;
+  if (pickleSize > MAX_PICKLE_BYTES) {
+    throw new RangeError(
+      `Cannot read '${file}' as its zip entry '${
+        pickles[0]
+      }' is larger than ${MAX_PICKLE_BYTES} bytes (16 MiB), the most a pickle may take: current value is ${pickleSize} bytes`,
+    );
   }
   const what = `'${file}' entry '${pickles[0]}'`;
   const storages = new Map<string, StorageRef>();
@@ -63,7 +81,7 @@ export async function readTorchZip(source: ByteSource): Promise<Checkpoint> {
       ) {
         throw new SyntaxError(
           `Cannot unpickle ${what} as a persistent id is not a storage record: current value is ${
-            JSON.stringify(pid, (_, v) => typeof v === "bigint" ? String(v) : v)
+            pyRepr(pid, 200)
           }`,
         );
       }

@@ -1,10 +1,26 @@
-import { deepEqual, equal, rejects } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BytesSource, FileSource } from "./byte_source.ts";
+import type { Checkpoint } from "./checkpoint.ts";
+import { crc32 } from "./crc32.ts";
 import { PickleWriter } from "./pickle_writer.ts";
 import { readTorchZip } from "./torch_zip_reader.ts";
 import { ZipReader } from "./zip_reader.ts";
 import { ZipWriter } from "./zip_writer.ts";
-import { assertMatches, expectedFixtures, fixture } from "./_test_utils.ts";
+import {
+  appendedLists,
+  assertMatches,
+  countInflated,
+  deflatedZeros,
+  dictOf,
+  expectedFixtures,
+  fixture,
+  inChild,
+  ioModule,
+  nestedLists,
+  rawZip,
+  type RawZipEntry,
+  tensorOf,
+} from "./_test_utils.ts";
 
 const open = async (name: string) => readTorchZip(await FileSource.open(fixture(name)));
 
@@ -111,5 +127,110 @@ Deno.test("readTorchZip() names the file and entry of an unsupported opcode", as
     new SyntaxError(
       "Cannot unpickle 'ext.pth' entry 'a/data.pkl' as opcode 0x82 (EXT1) is outside the torch.save subset: current value is byte 2",
     ),
+  );
+});
+
+const floats = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer);
+
+Deno.test("readTorchZip() loads a pickle of 64 levels of shared (prev, prev) tuples at once", async () => {
+  // In a child process: before each object was walked once, this hung (2^64 steps).
+  const result = await inChild(
+    `import { BytesSource } from "${ioModule("byte_source.ts")}";
+    import { readTorchZip } from "${ioModule("torch_zip_reader.ts")}";
+    import { PickleWriter } from "${ioModule("pickle_writer.ts")}";
+    import { dictOf, sharedTuples, storedZip, tensorOf } from "${ioModule("_test_utils.ts")}";
+    const pickle = dictOf([["w", tensorOf("0", 4)], ["x", sharedTuples(64, 100)]])(new PickleWriter()).stop();
+    const zip = await storedZip([["a/data.pkl", pickle], ["a/data/0", new Uint8Array(16)]]);
+    using checkpoint = await readTorchZip(new BytesSource(zip, "dag.pth"));
+    console.log(pickle.length, [...checkpoint.tensors.keys()], (checkpoint.values.get("x") as unknown[]).length);`,
+    20_000,
+  );
+  equal(result.timedOut, false, "timed out");
+  equal(result.stderr, "");
+  ok(/^\d{3} \[ "w" \] 2\n$/.test(result.stdout), result.stdout);
+});
+
+Deno.test("readTorchZip() names the file and entry of a pickle nested 200,000 deep", async () => {
+  for (const deep of [nestedLists(200_000), appendedLists(200_000, 100)]) {
+    const pickle = dictOf([["w", tensorOf("0", 4)], ["x", deep]])(new PickleWriter()).stop();
+    const zip = await zipOf([["a/data.pkl", pickle], ["a/data/0", floats]]);
+    await rejects(
+      readTorchZip(new BytesSource(zip, "deep.pth")),
+      new RangeError(
+        "Cannot unpickle 'deep.pth' entry 'a/data.pkl' as it nests dicts, lists and tuples deeper than 1000 levels: current value is at least 1001 levels",
+      ),
+    );
+  }
+});
+
+Deno.test("readTorchZip() refuses a data.pkl declared larger than 16 MiB before reading it", async () => {
+  const pickle = dictOf([["w", tensorOf("0", 4)]])(new PickleWriter()).stop();
+  const zip = rawZip([
+    { name: "a/data.pkl", method: 0, body: pickle, size: 16 * 2 ** 20 + 1 },
+    { name: "a/data/0", method: 0, body: floats, size: floats.length },
+  ]);
+  await rejects(
+    readTorchZip(new BytesSource(zip, "big.pth")),
+    new RangeError(
+      "Cannot read 'big.pth' as its zip entry 'a/data.pkl' is larger than 16777216 bytes (16 MiB), the most a pickle may take: current value is 16777217 bytes",
+    ),
+  );
+});
+
+Deno.test("readTorchZip() refuses deflate bombs in data.pkl, byteorder and storages", async () => {
+  const pickle = dictOf([["w", tensorOf("0", 4)]])(new PickleWriter()).stop();
+  const bomb = await deflatedZeros(200e6);
+  const open = (...entries: RawZipEntry[]) =>
+    countInflated(() => readTorchZip(new BytesSource(rawZip(entries), "bomb.pth")));
+  const stored = (name: string, body: Uint8Array): RawZipEntry => ({
+    name,
+    method: 0,
+    body,
+    size: body.length,
+    crc32: crc32(body),
+  });
+  const refused = (
+    run: { produced: number; outcome: PromiseSettledResult<unknown> },
+    message: RegExp,
+  ): void => {
+    equal(run.outcome.status, "rejected");
+    const reason = String((run.outcome as PromiseRejectedResult).reason);
+    ok(message.test(reason), reason);
+    ok(run.produced <= 17 << 20, `${run.produced} bytes inflated`);
+  };
+  refused(
+    await open(
+      { name: "a/data.pkl", method: 8, body: bomb, size: pickle.length },
+      stored("a/data/0", floats),
+    ),
+    /^SyntaxError: Cannot inflate zip entry 'a\/data.pkl' of 'bomb.pth' as it yields more than its declared \d+ bytes/,
+  );
+  refused(
+    await open(
+      { name: "a/byteorder", method: 8, body: bomb, size: 6 },
+      stored("a/data.pkl", pickle),
+      stored("a/data/0", floats),
+    ),
+    /^SyntaxError: Cannot inflate zip entry 'a\/byteorder' of 'bomb.pth' as it yields more than its declared 6 bytes/,
+  );
+  refused(
+    await open(
+      { name: "a/byteorder", method: 8, body: bomb, size: 200e6 },
+      stored("a/data.pkl", pickle),
+      stored("a/data/0", floats),
+    ),
+    /^TypeError: Cannot read 'bomb.pth' as its byteorder entry is not 'little': current value is 200000000 bytes$/,
+  );
+  const storage = await open(stored("a/data.pkl", pickle), {
+    name: "a/data/0",
+    method: 8,
+    body: bomb,
+    size: 16,
+  });
+  equal(storage.outcome.status, "fulfilled");
+  using checkpoint = (storage.outcome as PromiseFulfilledResult<Checkpoint>).value;
+  refused(
+    await countInflated(() => checkpoint.read("w")),
+    /^SyntaxError: Cannot inflate zip entry 'a\/data\/0' of 'bomb.pth' \(storage '0' of tensor 'w'\) as it yields more than its declared 16 bytes/,
   );
 });

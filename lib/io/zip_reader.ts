@@ -6,6 +6,7 @@
  */
 import type { ByteSource } from "./byte_source.ts";
 import { crc32 } from "./crc32.ts";
+import { inflateRaw } from "./inflate.ts";
 
 /** One file in a zip archive, as its central directory describes it. */
 export interface ZipEntry {
@@ -114,14 +115,20 @@ export class ZipReader {
 
   /**
    * Reads and extracts a whole entry and checks its size and CRC-32; `what` names it in errors
-   * (for example the tensor it holds).
+   * (for example the tensor it holds). A deflated entry is inflated only up to its declared size:
+   * one that yields more is refused as soon as it does, so memory stays within that size.
    */
   async read(name: string, what = `entry '${name}'`): Promise<Uint8Array> {
     const entry = this.entry(name);
     const offset = await this.#dataOffset(entry, what);
     const stored = await this.#source.read(offset, entry.compressedSize, what);
     let data = stored;
-    if (entry.method === 8) data = await inflate(stored, `${what} in '${this.#source.name}'`);
+    if (entry.method === 8) {
+      const named = `zip entry '${name}' of '${this.#source.name}'${
+        what === `entry '${name}'` ? "" : ` (${what})`
+      }`;
+      data = await inflateRaw(stored, entry.size, named);
+    }
     if (data.byteLength !== entry.size) {
       throw new SyntaxError(
         `Cannot read ${what} from '${this.#source.name}' as the zip entry '${name}' is corrupt: current value is ${data.byteLength} bytes, ${entry.size} expected`,
@@ -213,18 +220,4 @@ function parseDirectory(file: string, bytes: Uint8Array, count: number): Map<str
     at = extraEnd + commentLength;
   }
   return entries;
-}
-
-async function inflate(bytes: Uint8Array, what: string): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
-    new DecompressionStream("deflate-raw"),
-  );
-  try {
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch (error) {
-    throw new SyntaxError(
-      `Cannot inflate ${what} as its deflate data is corrupt: current value is ${bytes.byteLength} compressed bytes`,
-      { cause: error },
-    );
-  }
 }

@@ -1,8 +1,9 @@
-import { deepEqual, equal, rejects } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BytesSource } from "./byte_source.ts";
+import { crc32 } from "./crc32.ts";
 import { ZipReader } from "./zip_reader.ts";
 import { ZipWriter } from "./zip_writer.ts";
-import { fixture } from "./_test_utils.ts";
+import { countInflated, deflatedZeros, fixture, rawZip } from "./_test_utils.ts";
 
 async function zipOf(name: string, data: Uint8Array): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -66,5 +67,46 @@ Deno.test("ZipReader reports a truncated archive", async () => {
     new SyntaxError(
       `Cannot read 'cut.pth' as a zip archive as it has no end-of-central-directory record (the file is truncated or not a zip): current value is ${cut.length} bytes`,
     ),
+  );
+});
+
+Deno.test("ZipReader stops inflating as soon as an entry passes its declared size", async () => {
+  // 200 MB of zeros deflate to about 200 KB; the entry declares 1000 bytes.
+  const bomb = rawZip([{
+    name: "a/data/0",
+    method: 8,
+    body: await deflatedZeros(200e6),
+    size: 1000,
+  }]);
+  const reader = await ZipReader.open(new BytesSource(bomb, "bomb.pth"));
+  const { produced, outcome } = await countInflated(() =>
+    reader.read("a/data/0", "storage '0' of tensor 'w'")
+  );
+  equal(outcome.status, "rejected");
+  equal(
+    String((outcome as PromiseRejectedResult).reason).replace(/\d+ bytes$/, "N bytes"),
+    "SyntaxError: Cannot inflate zip entry 'a/data/0' of 'bomb.pth' (storage '0' of tensor 'w') as it yields more than its declared 1000 bytes: current value is at least N bytes",
+  );
+  // It stopped after the first chunk of compressed input, far short of the 200 MB.
+  ok(produced <= 17 << 20, `${produced} bytes inflated`);
+});
+
+Deno.test("ZipReader still reads a deflated entry of exactly its declared size", async () => {
+  const data = new TextEncoder().encode("tensor bytes ".repeat(10_000));
+  const stream = new Blob([data]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+  const body = new Uint8Array(await new Response(stream).arrayBuffer());
+  const zip = (size: number) =>
+    new BytesSource(
+      rawZip([{ name: "a/b", method: 8, body, size, crc32: crc32(data) }]),
+      "ok.zip",
+    );
+  deepEqual(await (await ZipReader.open(zip(data.length))).read("a/b"), data);
+  await rejects(
+    (await ZipReader.open(zip(data.length + 1))).read("a/b"),
+    /zip entry 'a\/b' is corrupt: current value is 130000 bytes, 130001 expected$/,
+  );
+  await rejects(
+    (await ZipReader.open(zip(data.length - 1))).read("a/b"),
+    /yields more than its declared 129999 bytes: current value is at least 130000 bytes$/,
   );
 });
