@@ -1,6 +1,7 @@
 /**
  * Writes a file as a stream of chunks into a temporary sibling that replaces the target only
- * once complete, so that a failed save never leaves a truncated checkpoint behind.
+ * once complete and flushed to the disk, so that a failed save never leaves a truncated
+ * checkpoint behind.
  *
  * @module
  */
@@ -9,8 +10,9 @@
 export type WriteChunk = (bytes: Uint8Array) => Promise<void>;
 
 /**
- * Runs `body` with a writer into a temporary file beside `path`, then renames it to `path`; on
- * error the temporary file is removed and the error rethrown.
+ * Runs `body` with a writer into a temporary file beside `path`, flushes it to the disk, then
+ * renames it to `path`; on error the temporary file is removed and the error rethrown. Errors of
+ * the file system (a full disk, a missing folder, no permission) are rethrown naming `path`.
  *
  * @example Usage
  * ```ts
@@ -30,19 +32,47 @@ export async function writeOutputFile(
 ): Promise<void> {
   const target = path instanceof URL ? decodeURIComponent(path.pathname) : path;
   const temporary = `${target}.partial-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const file = await Deno.open(temporary, { write: true, createNew: true });
+  const file = await Deno.open(temporary, { write: true, createNew: true }).catch((error) => {
+    throw naming(error, target);
+  });
   let done = false;
   try {
     await body(async (bytes) => {
       let written = 0;
-      while (written < bytes.byteLength) written += await file.write(bytes.subarray(written));
+      try {
+        while (written < bytes.byteLength) written += await file.write(bytes.subarray(written));
+      } catch (error) {
+        throw naming(error, target);
+      }
     });
+    try {
+      await file.syncData();
+    } catch (error) {
+      throw naming(error, target);
+    }
     file.close();
     done = true;
-    await Deno.rename(temporary, target);
+    await Deno.rename(temporary, target).catch((error) => {
+      throw naming(error, target);
+    });
   } catch (error) {
     if (!done) file.close();
     await Deno.remove(temporary).catch(() => undefined);
     throw error;
   }
+}
+
+/** A file-system error of the same class, its message naming the file being written. */
+function naming(error: unknown, target: string): unknown {
+  if (!(error instanceof Error) || error.message.startsWith("Cannot write ")) return error;
+  const code = (error as { code?: string }).code;
+  const why = code === "ENOSPC" || code === "EDQUOT"
+    ? "the disk is full"
+    : code === "EROFS"
+    ? "the file system is read-only"
+    : "the file system refused it";
+  const Class = error.constructor as new (message: string, options: ErrorOptions) => Error;
+  const out = new Class(`Cannot write ${target} as ${why}: ${error.message}`, { cause: error });
+  if (code) Object.assign(out, { code });
+  return out;
 }
