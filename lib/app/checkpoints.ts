@@ -2,10 +2,13 @@
  * A run's files in `checkpoints/<name>/`: the networks as pix2pixHD names them
  * (`<label>_net_{G,D,E}.pth`, torch zip format), `iter.txt`, and the training state beside them
  * (`<label>_train_state.safetensors`: Adam's moments and step counts, the learning rate, the
- * position in the schedule and the image pool), each written to a temporary file and renamed.
+ * position in the schedule, the image pool, and the size and SHA-256 of each network file saved
+ * with it). A checkpoint's files are saved as one set ({@linkcode saveSet}): a process killed at
+ * any moment leaves the old set or the new one, never a mix.
  *
  * @module
  */
+import { basename } from "node:path";
 import { writeOutputFile } from "../io/output_file.ts";
 import { openCheckpoint } from "../io/open_checkpoint.ts";
 import { saveCheckpoint } from "../io/save_checkpoint.ts";
@@ -15,6 +18,7 @@ import type { Module } from "../nn/module.ts";
 import type { Adam } from "../optim/adam.ts";
 import type { ImagePool } from "../pix2pixhd/image_pool.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import { type FileDigest, fileDigest, saveSet, type SetFile } from "./checkpoint_set.ts";
 
 /** A network's checkpoint path: `<dir>/<label>_net_<net>.pth`. */
 export function networkPath(dir: string, label: string | number, net: string): string {
@@ -32,7 +36,7 @@ async function hostTensor(t: Tensor): Promise<TensorData> {
 export async function saveNetwork(net: Module, path: string): Promise<void> {
   const entries: [string, TensorData][] = [];
   for (const [key, t] of net.stateDict()) entries.push([key, await hostTensor(t)]);
-  await saveCheckpoint(path, entries);
+  await saveCheckpoint(path, entries, { format: "torch-zip" });
 }
 
 /** How {@linkcode loadNetwork} went. */
@@ -53,7 +57,14 @@ export async function loadNetwork(
   options: { strict: boolean },
 ): Promise<NetworkLoad> {
   using checkpoint = await openCheckpoint(path);
-  const report = await net.loadStateDict(checkpoint.tensors, { strict: options.strict });
+  let report;
+  try {
+    report = await net.loadStateDict(checkpoint.tensors, { strict: options.strict });
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    const Class = error.constructor as new (message: string, options: ErrorOptions) => Error;
+    throw new Class(`Cannot load ${path}: ${error.message}`, { cause: error });
+  }
   if (report.loaded.length === 0) {
     throw new TypeError(
       `Cannot load ${path} as none of its keys fit the network: current value is ${
@@ -73,9 +84,9 @@ export async function writeTextAtomic(path: string, text: string): Promise<void>
   await writeOutputFile(path, (write) => write(new TextEncoder().encode(text)));
 }
 
-/** `iter.txt`: the epoch and the images done in it, one per line (numpy's `savetxt`). */
-export async function writeIter(dir: string, epoch: number, epochIter: number): Promise<void> {
-  await writeTextAtomic(`${dir}/iter.txt`, `${epoch}\n${epochIter}\n`);
+/** `iter.txt`'s text: the epoch and the images done in it, one per line (numpy's `savetxt`). */
+function iterText(epoch: number, epochIter: number): string {
+  return `${epoch}\n${epochIter}\n`;
 }
 
 /** Reads `iter.txt`: [epoch, images done in it]. */
@@ -121,13 +132,15 @@ export function statePath(dir: string, label: string | number): string {
 
 /**
  * Writes the optimizers' moments, the image pool and `progress` to `path` (safetensors); each
- * moment is keyed by its parameter's name in `names` (`G.model.1.weight`).
+ * moment is keyed by its parameter's name in `names` (`G.model.1.weight`). `networks` records
+ * the network files saved with the state, by file name, for {@linkcode checkTrainStateSet}.
  */
 export async function saveTrainState(
   path: string,
   state: TrainState,
   names: ReadonlyMap<Tensor, string>,
   progress: Progress,
+  networks: Readonly<Record<string, FileDigest>> = {},
 ): Promise<void> {
   const entries: [string, TensorData][] = [];
   const optimizers = [["optimizer_G", state.optimizerG], [
@@ -150,10 +163,112 @@ export async function saveTrainState(
     stepsD: state.optimizerD.steps,
     paramsG: state.optimizerG.params.length,
     poolRng: state.pool.rngState,
+    networks,
   };
   await saveCheckpoint(path, entries, {
-    metadata: { format: FORMAT, version: "1", state: JSON.stringify(meta) },
+    format: "safetensors",
+    metadata: { format: FORMAT, version: "2", state: JSON.stringify(meta) },
   });
+}
+
+/** What a checkpoint saves: its networks by key ("G", "D", "E"), and the trainer's state. */
+export interface CheckpointSetParts {
+  /** The networks, by pix2pixHD's key. */
+  nets: readonly (readonly [string, Module])[];
+  /** The optimizers and the image pool. */
+  state: TrainState;
+  /** Parameter names, for the optimizer moments. */
+  names: ReadonlyMap<Tensor, string>;
+  /** Where the run is. */
+  progress: Progress;
+  /** `iter.txt`'s epoch and images done in it, saved with the set when given. */
+  iter?: readonly [number, number];
+}
+
+/**
+ * Saves checkpoint `label` in `dir` as one set: the networks, then the training state (which
+ * records each network file's size and SHA-256), then `iter.txt` when `parts.iter` is given.
+ */
+export async function saveCheckpointSet(
+  dir: string,
+  label: string | number,
+  parts: CheckpointSetParts,
+): Promise<void> {
+  const digests: Record<string, FileDigest> = {};
+  const files: SetFile[] = parts.nets.map(([key, net]) => {
+    const name = basename(networkPath(dir, label, key));
+    return {
+      name,
+      write: async (path: string) => {
+        await saveNetwork(net, path);
+        digests[name] = await fileDigest(path);
+      },
+    };
+  });
+  files.push({
+    name: basename(statePath(dir, label)),
+    write: (path) => saveTrainState(path, parts.state, parts.names, parts.progress, digests),
+  });
+  const iter = parts.iter;
+  if (iter) {
+    files.push({ name: "iter.txt", write: (path) => writeTextAtomic(path, iterText(...iter)) });
+  }
+  await saveSet(dir, String(label), files);
+}
+
+async function readStateMeta(path: string): Promise<Record<string, unknown>> {
+  using file = await openCheckpoint(path);
+  return stateMeta(path, file.metadata);
+}
+
+function stateMeta(
+  path: string,
+  metadata: Readonly<Record<string, string>> | undefined,
+): Record<string, unknown> {
+  const raw = metadata?.state;
+  if (metadata?.format !== FORMAT || raw === undefined) {
+    throw new TypeError(
+      `Cannot resume from ${path} as it is not a training state: current value is ${
+        JSON.stringify(metadata ?? {})
+      }`,
+    );
+  }
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new SyntaxError(
+      `Cannot resume from ${path} as its state is not JSON: ${(error as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Checks that the network files in `dir` are the ones saved with the training state at `path`
+ * (same size and SHA-256); throws naming the first that is not. A state from before the digests
+ * were recorded checks nothing.
+ */
+export async function checkTrainStateSet(path: string, dir: string): Promise<void> {
+  const meta = await readStateMeta(path);
+  const networks = (meta.networks ?? {}) as Record<string, FileDigest>;
+  for (const [name, saved] of Object.entries(networks)) {
+    const file = `${dir}/${name}`;
+    let found: FileDigest;
+    try {
+      found = await fileDigest(file);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new Deno.errors.NotFound(
+        `Cannot resume from ${path} as ${file}, saved with it, is missing`,
+      );
+    }
+    if (found.size !== saved.size || found.sha256 !== saved.sha256) {
+      throw new TypeError(
+        `Cannot resume from ${path} as ${file} is not the file saved with it (the checkpoint's files come from different saves; put back the matching file, or remove ${path} to resume with fresh optimizer moments): current value is ${found.size} bytes, SHA-256 ${
+          found.sha256.slice(0, 16)
+        }…, expected ${saved.size} bytes, SHA-256 ${saved.sha256.slice(0, 16)}…`,
+      );
+    }
+  }
 }
 
 /**
@@ -169,15 +284,8 @@ export async function loadTrainState(
   prepare?: (progress: Progress) => void,
 ): Promise<Progress> {
   using file = await openCheckpoint(path);
-  const raw = file.metadata?.state;
-  if (file.metadata?.format !== FORMAT || raw === undefined) {
-    throw new TypeError(
-      `Cannot resume from ${path} as it is not a training state: current value is ${
-        JSON.stringify(file.metadata ?? {})
-      }`,
-    );
-  }
-  const meta = JSON.parse(raw);
+  // deno-lint-ignore no-explicit-any
+  const meta: any = stateMeta(path, file.metadata);
   const progress: Progress = {
     epoch: meta.epoch,
     epochIter: meta.epochIter,

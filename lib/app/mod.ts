@@ -40,18 +40,27 @@ export {
   withSavedArchitecture,
 } from "./model.ts";
 export {
+  type CheckpointSetParts,
+  checkTrainStateSet,
   loadNetwork,
   loadTrainState,
   type NetworkLoad,
   networkPath,
   type Progress,
   readIter,
+  saveCheckpointSet,
   saveNetwork,
   saveTrainState,
   statePath,
   type TrainState,
-  writeIter,
 } from "./checkpoints.ts";
+export {
+  type FileDigest,
+  fileDigest,
+  recoverSets,
+  saveSet,
+  type SetFile,
+} from "./checkpoint_set.ts";
 export { lossLine, type LossRecord, train, type TrainHooks, type TrainResult } from "./train.ts";
 export { test, type TestHooks, type TestResult } from "./test.ts";
 export {

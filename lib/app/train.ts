@@ -17,16 +17,17 @@ import { LOSS_NAMES, type Losses, Trainer } from "../pix2pixhd/trainer.ts";
 import { loadVgg19 } from "../pix2pixhd/vgg19.ts";
 import { resolveVggWeights } from "../pix2pixhd/vgg_weights.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import { writeOutputFile } from "../io/output_file.ts";
+import { recoverSets } from "./checkpoint_set.ts";
 import {
+  checkTrainStateSet,
   loadNetwork,
   loadTrainState,
   networkPath,
   type Progress,
   readIter,
-  saveNetwork,
-  saveTrainState,
+  saveCheckpointSet,
   statePath,
-  writeIter,
   writeTextAtomic,
 } from "./checkpoints.ts";
 import { imagePage, lossPlot, type LossPoint, type PageRow } from "./html.ts";
@@ -40,7 +41,7 @@ import {
   usesFeatures,
   withRunArchitecture,
 } from "./model.ts";
-import { type Options, optJson, optText, type ParsedOptions } from "./options.ts";
+import { type Options, optJson, optText, type ParsedOptions, readOptJson } from "./options.ts";
 import { encodeImage, imageBytes, labelImage } from "./visuals.ts";
 
 /** One line of `loss_log.jsonl`. */
@@ -130,8 +131,14 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
   const print = hooks.print ?? ((line: string) => console.log(line));
   let o = applyDebug(parsed.options);
   const dir = join(o.checkpoints_dir as string, o.name as string);
-  await Deno.mkdir(dir, { recursive: true });
+  // Nothing is written into the run folder until every check has passed and training starts.
+  const earlier = await folderFiles(dir);
   if (o.continue_train) {
+    if (!earlier) {
+      throw new Deno.errors.NotFound(
+        `Cannot resume ${dir} as the folder does not exist (leave out --continue_train to start a run, or check --checkpoints_dir and --name)`,
+      );
+    }
     o = (await withRunArchitecture(o, parsed.given, dir, [
       ...GENERATOR_FLAGS,
       ...DISCRIMINATOR_FLAGS,
@@ -145,8 +152,13 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
   }
   for (const note of parsed.notes) print(`note: ${note}`);
   print(optText(o, "train").trimEnd());
-  await writeTextAtomic(join(dir, "opt.txt"), optText(o, "train"));
-  await writeTextAtomic(join(dir, "opt.json"), optJson(o));
+  const which = o.which_epoch as string;
+  const withE = usesFeatures(o) && !o.load_features;
+  if (o.continue_train) {
+    // A save that a stopped process left half done is finished (or dropped) first.
+    for (const note of await recoverSets(dir)) print(`note: ${note}`);
+    await checkResumable(dir, which, withE ? ["G", "D", "E"] : ["G", "D"]);
+  }
 
   const rt = await initGpu();
   print(`adapter: ${rt.gpu.adapter}`);
@@ -154,9 +166,8 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
   // Networks, loaded from this run (--continue_train) or from another (--load_pretrain).
   const netG = buildG(o);
   const netD = buildD(o);
-  const netE: Encoder | undefined = usesFeatures(o) && !o.load_features ? buildE(o) : undefined;
+  const netE: Encoder | undefined = withE ? buildE(o) : undefined;
   const nets: [string, Module | undefined][] = [["G", netG], ["D", netD], ["E", netE]];
-  const which = o.which_epoch as string;
   if (o.continue_train) {
     for (const [key, net] of nets) {
       if (!net) continue;
@@ -277,15 +288,14 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     trainer.lr = progress.lr;
 
     // Logs: loss_log.txt as pix2pixHD appends it; loss_log.jsonl rewritten up to the resume point.
-    const records: LossRecord[] = [];
-    if (o.continue_train) {
-      const text = await Deno.readTextFile(logJson).catch(() => "");
-      for (const line of text.split("\n")) {
-        if (line.trim() === "") continue;
-        const r = JSON.parse(line) as LossRecord;
-        if (r.step <= progress.totalSteps) records.push(r);
-      }
-    }
+    const records = o.continue_train ? await readLossLog(logJson, progress.totalSteps, print) : [];
+
+    // Every check has passed: training starts, and only now writes into the run folder.
+    await Deno.mkdir(dir, { recursive: true });
+    const replaced = await replacedOptions(dir, o, earlier);
+    if (replaced) print(`note: ${replaced}`);
+    await writeTextAtomic(join(dir, "opt.txt"), optText(o, "train"));
+    await writeTextAtomic(join(dir, "opt.json"), optJson(o));
     await writeTextAtomic(logJson, records.map((r) => JSON.stringify(r) + "\n").join(""));
     await Deno.writeTextFile(
       logTxt,
@@ -308,10 +318,9 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     const clearBar = () => bar && Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
     const say = (line: string) => (clearBar(), print(line));
 
-    const saveAll = async (label: string | number, at: Progress) => {
-      for (const [key, net] of nets) if (net) await saveNetwork(net, networkPath(dir, label, key));
-      await saveTrainState(statePath(dir, label), trainer, names, at);
-    };
+    const saved = nets.filter((n): n is [string, Module] => n[1] !== undefined);
+    const saveAll = (label: string | number, progress: Progress, iter?: [number, number]) =>
+      saveCheckpointSet(dir, label, { nets: saved, state: trainer, names, progress, iter });
     const display = async (batch: Batch, e: number) => {
       if (!web) return;
       await Deno.mkdir(join(web, "images"), { recursive: true });
@@ -326,7 +335,8 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
       ];
       for (const [kind, rgb] of files) {
         const file = join(web, "images", `epoch${String(e).padStart(3, "0")}_${kind}.png`);
-        await Deno.writeFile(file, encodeImage(rgb, w, h, "png"));
+        const png = encodeImage(rgb, w, h, "png");
+        await writeOutputFile(file, (write) => write(png));
       }
       await writePage(web, o, records);
     };
@@ -371,8 +381,10 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
         const stop = hooks.signal?.aborted ?? false;
         if (totalSteps % (o.save_latest_freq as number) === saveDelta || stop) {
           say(`saving the latest model (epoch ${epoch}, total_steps ${totalSteps})`);
-          await saveAll("latest", { epoch, epochIter, totalSteps, lr, fixedGlobal });
-          await writeIter(dir, epoch, epochIter);
+          await saveAll("latest", { epoch, epochIter, totalSteps, lr, fixedGlobal }, [
+            epoch,
+            epochIter,
+          ]);
         }
         last = batch;
         if (bar) {
@@ -419,9 +431,8 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
       const next: Progress = { epoch: epoch + 1, epochIter: 0, totalSteps, lr, fixedGlobal };
       if (epoch % (o.save_epoch_freq as number) === 0 || epoch === nEpochs) {
         say(`saving the model at the end of epoch ${epoch}, iters ${totalSteps}`);
-        await saveAll("latest", next);
+        await saveAll("latest", next, [epoch + 1, 0]);
         if (epoch % (o.save_epoch_freq as number) === 0) await saveAll(epoch, next);
-        await writeIter(dir, epoch + 1, 0);
       }
     }
     clearBar();
@@ -439,6 +450,102 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     for (const [, net] of nets) net?.dispose();
     vgg?.dispose();
   }
+}
+
+/** The names of the files in `dir`, or undefined when it does not exist. */
+async function folderFiles(dir: string): Promise<string[] | undefined> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  return names;
+}
+
+/**
+ * Throws a clear error when checkpoint `which` of the run in `dir` lacks a network file that
+ * resuming loads, or when its files do not match the training state saved with them.
+ */
+async function checkResumable(dir: string, which: string, keys: readonly string[]): Promise<void> {
+  for (const key of keys) {
+    const path = networkPath(dir, which, key);
+    if (await exists(path)) continue;
+    const labels = ((await folderFiles(dir)) ?? []).map((n) => /^(.+)_net_G\.pth$/.exec(n)?.[1])
+      .filter((l) => l !== undefined).sort();
+    throw new Deno.errors.NotFound(
+      `Cannot resume ${dir} from --which_epoch ${which} as ${path} does not exist (leave out --continue_train to start afresh): current value is ${
+        labels.length ? `checkpoints ${labels.join(", ")}` : "no checkpoint"
+      }`,
+    );
+  }
+  const state = statePath(dir, which);
+  if (await exists(state)) await checkTrainStateSet(state, dir);
+}
+
+/**
+ * Reads `loss_log.jsonl` up to `step` images. A last line cut off by a stopped run is dropped,
+ * with a note; any other line that is not JSON is an error naming the file and the line.
+ */
+async function readLossLog(
+  path: string,
+  step: number,
+  print: (line: string) => void,
+): Promise<LossRecord[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  const lines = text.split("\n");
+  const records: LossRecord[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === "") continue;
+    let record: LossRecord;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      const shown = line.length > 60 ? `${line.slice(0, 60)}…` : line;
+      if (i === lines.length - 1) {
+        print(`note: dropped the last line of ${path}, cut off when the run stopped: '${shown}'`);
+        continue;
+      }
+      throw new SyntaxError(
+        `Cannot resume from ${path} as line ${
+          i + 1
+        } is not a JSON record: current value is '${shown}'`,
+      );
+    }
+    if (record.step <= step) records.push(record);
+  }
+  return records;
+}
+
+/**
+ * What training is about to replace in the run folder `dir` (whose files were `earlier`), as a
+ * note for the user; undefined when it replaces nothing of another run's record.
+ */
+async function replacedOptions(
+  dir: string,
+  o: Options,
+  earlier: readonly string[] | undefined,
+): Promise<string | undefined> {
+  if (!earlier?.some((n) => n === "opt.json" || /_net_G\.pth$/.test(n))) return undefined;
+  if (!o.continue_train) {
+    return `${dir} holds an earlier run: this one starts afresh, replacing its opt.txt and opt.json now and its checkpoints as it saves its own (--continue_train resumes it instead)`;
+  }
+  if (!earlier.includes("opt.json")) return undefined;
+  const file = join(dir, "opt.json");
+  const saved = readOptJson(await Deno.readTextFile(file), file);
+  const changed = Object.keys(o).filter((k) =>
+    k !== "continue_train" && k in saved && saved[k] !== o[k]
+  ).map((k) => `--${k} ${saved[k]} -> ${o[k]}`);
+  return changed.length
+    ? `resuming with other options than ${file} recorded; it now records ${changed.join(", ")}`
+    : undefined;
 }
 
 async function exists(path: string): Promise<boolean> {
