@@ -1,7 +1,8 @@
 /**
  * Reads `torch.save`'s legacy stream (before PyTorch 1.6, or `_use_new_zipfile_serialization=False`):
  * five pickles (magic number, protocol version, system info, the object, the sorted storage keys)
- * followed by each storage as an int64 element count and its raw bytes.
+ * followed by each storage as an int64 element count and its raw bytes. The pickles are read from
+ * the head of the file, never more of it than `MAX_PICKLE_BYTES` (16 MiB) past a pickle's start.
  *
  * @module
  */
@@ -9,12 +10,14 @@ import type { ByteSource } from "./byte_source.ts";
 import { Checkpoint } from "./checkpoint.ts";
 import { dtypeSize } from "./dtype.ts";
 import {
+  MAX_PICKLE_BYTES,
   PickleEndError,
   type PyCallable,
   unpickle,
   type Unpickled,
   type UnpickleOptions,
 } from "./pickle.ts";
+import { pyRepr } from "./py_repr.ts";
 import type { LazyTensor } from "./tensor_data.ts";
 import { lazyTorchTensor } from "./torch_tensor.ts";
 import { flattenCheckpoint, StorageClass, type StorageRef, torchGlobals } from "./torch_pickle.ts";
@@ -68,7 +71,9 @@ export async function readTorchLegacy(source: ByteSource): Promise<Checkpoint> {
         return result.value;
       } catch (error) {
         if (!(error instanceof PickleEndError) || head.length === source.size) throw error;
-        head = await source.read(0, Math.min(source.size, head.length * 2), "the legacy pickle");
+        // Never more than the pickle may take: unpickle refuses it past MAX_PICKLE_BYTES.
+        const length = Math.min(source.size, head.length * 2, at + MAX_PICKLE_BYTES + 1);
+        head = await source.read(0, length, "the legacy pickle");
       }
     }
   };
@@ -86,14 +91,16 @@ export async function readTorchLegacy(source: ByteSource): Promise<Checkpoint> {
   const protocol = await next(`'${file}' (protocol version)`);
   if (protocol !== PROTOCOL_VERSION) {
     throw new SyntaxError(
-      `Cannot read '${file}' as its legacy protocol version is unsupported: current value is ${protocol}`,
+      `Cannot read '${file}' as its legacy protocol version is unsupported: current value is ${
+        pyRepr(protocol, 40)
+      }`,
     );
   }
   const info = await next(`'${file}' (system info)`);
   if (!(info instanceof Map) || info.get("little_endian") !== true) {
     throw new TypeError(
       `Cannot read '${file}' as its storages are not little-endian: current value is little_endian=${
-        info instanceof Map ? info.get("little_endian") : "missing"
+        info instanceof Map ? textOf(info.get("little_endian")) : "missing"
       }`,
     );
   }
@@ -108,7 +115,7 @@ export async function readTorchLegacy(source: ByteSource): Promise<Checkpoint> {
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string" && roots.has(k))) {
     throw new SyntaxError(
       `Cannot read '${file}' as its storage key list does not match its storages: current value is ${
-        JSON.stringify(keys)
+        pyRepr(keys, 200)
       }`,
     );
   }
@@ -167,6 +174,11 @@ export async function readTorchLegacy(source: ByteSource): Promise<Checkpoint> {
   return new Checkpoint({ source, format: "torch-legacy", tensors, values: flat.values });
 }
 
+/** A value for a message: booleans as JavaScript writes them, anything else bounded. */
+function textOf(value: unknown): string {
+  return typeof value === "boolean" ? String(value) : pyRepr(value, 40);
+}
+
 /** Resolves `('storage', class, root_key, location, numel, view_metadata)`. */
 function persistentStorage(what: string, roots: Map<string, Root>, pid: unknown): StorageRef {
   const [tag, cls, key, _location, count, view] = Array.isArray(pid) ? pid : [];
@@ -179,7 +191,7 @@ function persistentStorage(what: string, roots: Map<string, Root>, pid: unknown)
   ) {
     throw new SyntaxError(
       `Cannot unpickle ${what} as a persistent id is not a storage record: current value is ${
-        JSON.stringify(pid, (_, v) => typeof v === "bigint" ? String(v) : v)
+        pyRepr(pid, 200)
       }`,
     );
   }
