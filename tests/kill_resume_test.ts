@@ -7,61 +7,18 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Rng } from "../lib/data/rng.ts";
-import { openCheckpoint } from "../lib/io/open_checkpoint.ts";
-import { toFloat32 } from "../lib/io/to_float32.ts";
+import { exists } from "../lib/app/checkpoint_set.ts";
 import { gpu } from "./check.ts";
+import { losses, replaced, tensors, TINY } from "./train_run.ts";
 
-const city = fileURLToPath(new URL("../fixtures/data/city", import.meta.url));
 const TRAIN = fileURLToPath(new URL("../cli/train.ts", import.meta.url));
 
-/** Six steps of a tiny coarse-to-fine run; `latest` is saved after every step. */
+/** Six steps of the tiny coarse-to-fine run; `latest` is saved after every step. */
 const FLAGS = [
-  "--dataroot",
-  city,
-  "--netG",
-  "local",
-  "--ngf",
-  "8",
-  "--n_downsample_global",
-  "2",
-  "--n_blocks_global",
-  "1",
-  "--n_blocks_local",
-  "1",
-  "--ndf",
-  "8",
-  "--n_layers_D",
-  "2",
-  "--loadSize",
-  "64",
-  "--resize_or_crop",
-  "scale_width",
-  "--no_vgg_loss",
-  "--max_dataset_size",
-  "2",
-  "--niter",
-  "2",
-  "--niter_decay",
-  "1",
-  "--niter_fix_global",
-  "1",
-  "--pool_size",
-  "1",
-  "--nThreads",
-  "0",
-  "--print_freq",
-  "1",
-  "--display_freq",
-  "2",
+  ...replaced(TINY, { niter: "2", max_dataset_size: "2" }),
   "--save_latest_freq",
   "1",
-  "--save_epoch_freq",
-  "1",
-  "--seed",
-  "5",
-  "--lr",
-  "0.002",
-]; // deno-fmt-ignore
+];
 
 /** How a run ended: its exit code (null when killed), what it printed, and when. */
 interface Ended {
@@ -107,24 +64,6 @@ async function runTrain(
   const status = await child.status;
   clearInterval(timer);
   return { code: killed ? null : status.code, out, seconds: seconds() };
-}
-
-async function tensors(path: string): Promise<Map<string, Float32Array>> {
-  using file = await openCheckpoint(path);
-  const out = new Map<string, Float32Array>();
-  for (const key of file.keys()) out.set(key, toFloat32(await file.read(key)));
-  return out;
-}
-
-function losses(text: string): unknown[] {
-  return text.trim().split("\n").map((line) => {
-    const { sec: _, ...rest } = JSON.parse(line);
-    return rest;
-  });
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
 }
 
 Deno.test("cli/train.ts killed at random moments, and inside saves, resumes to the weights of a run never stopped", async () => {

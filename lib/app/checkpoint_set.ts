@@ -132,9 +132,10 @@ export async function recoverSets(dir: string): Promise<string[]> {
   return notes;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether `path` exists; errors other than its absence are thrown. */
+export async function exists(path: string): Promise<boolean> {
   try {
-    await Deno.lstat(path);
+    await Deno.stat(path);
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;

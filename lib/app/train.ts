@@ -18,7 +18,7 @@ import { loadVgg19 } from "../pix2pixhd/vgg19.ts";
 import { resolveVggWeights } from "../pix2pixhd/vgg_weights.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { writeOutputFile } from "../io/output_file.ts";
-import { recoverSets } from "./checkpoint_set.ts";
+import { exists, recoverSets } from "./checkpoint_set.ts";
 import {
   checkTrainStateSet,
   loadNetwork,
@@ -546,16 +546,6 @@ async function replacedOptions(
   return changed.length
     ? `resuming with other options than ${file} recorded; it now records ${changed.join(", ")}`
     : undefined;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 /** Rewrites `web/index.html`: the loss plot, then each epoch's images, newest first. */
