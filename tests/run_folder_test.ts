@@ -89,9 +89,14 @@ Deno.test("a run that fails its checks writes nothing into the run folder", asyn
     await rejects(run(flags(dir, "fresh", { dataroot: join(dir, "missing") })));
     await rejects(Deno.stat(join(dir, "fresh")), Deno.errors.NotFound);
 
-    // Starting afresh over an existing run is allowed, and said.
+    // Starting afresh over an existing run is allowed, and said; a save the earlier run left
+    // committed but not renamed is completed first, so its record cannot outlive this run.
+    await Deno.writeTextFile(join(dir, "kept", "latest.commit.json"), '{"files":["a.txt"]}');
+    await Deno.writeTextFile(join(dir, "kept", "a.txt.next"), "earlier");
     const lines: string[] = [];
     await run(flags(dir, "kept", { lr: "0.001" }), { lines });
+    ok(lines.some((l) => l.startsWith("note: completed the save of a.txt in")), lines.join("\n"));
+    await rejects(Deno.stat(join(dir, "kept", "latest.commit.json")), Deno.errors.NotFound);
     ok(
       lines.some((l) =>
         l.startsWith(`note: ${join(dir, "kept")} holds an earlier run: this one starts afresh`)

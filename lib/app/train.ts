@@ -292,6 +292,10 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
 
     // Every check has passed: training starts, and only now writes into the run folder.
     await Deno.mkdir(dir, { recursive: true });
+    if (earlier && !o.continue_train) {
+      // An earlier run's cut-off save, so that no stale commit record outlives this run's saves.
+      for (const note of await recoverSets(dir)) print(`note: ${note}`);
+    }
     const replaced = await replacedOptions(dir, o, earlier);
     if (replaced) print(`note: ${replaced}`);
     await writeTextAtomic(join(dir, "opt.txt"), optText(o, "train"));
