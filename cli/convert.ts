@@ -7,10 +7,14 @@
  * deno run -A cli/convert.ts --list IN
  * ```
  *
+ * A usage error prints the message and the usage; any other error only its message. Both exit
+ * with status 1.
+ *
  * @module
  */
 import { parseArgs } from "node:util";
 import { type Checkpoint, formatOfPath, openCheckpoint, saveCheckpoint } from "../lib/io/mod.ts";
+import { pyRepr } from "../lib/io/py_repr.ts";
 
 const USAGE = `Usage: deno run -A cli/convert.ts IN OUT [--tensors-only]
        deno run -A cli/convert.ts --list IN
@@ -33,23 +37,30 @@ export interface ConvertSummary {
   dropped: string[];
 }
 
+/** Keys are padded to the longest, up to this many characters; longer ones are not aligned. */
+const KEY_WIDTH = 80;
+/** Each value and metadata string is cut after this many characters, with `...`. */
+const VALUE_WIDTH = 200;
+
 function listing(checkpoint: Checkpoint): string[] {
   const lines: string[] = [];
-  const width = Math.max(0, ...checkpoint.keys().map((k) => k.length));
+  let width = 0;
+  for (const keys of [checkpoint.tensors.keys(), checkpoint.values.keys()]) {
+    for (const key of keys) width = Math.min(KEY_WIDTH, Math.max(width, key.length));
+  }
   let elements = 0;
   for (const [key, tensor] of checkpoint.tensors) {
     elements += tensor.shape.reduce((a, b) => a * b, 1);
     lines.push(`${key.padEnd(width)}  ${tensor.dtype.padEnd(8)}  [${tensor.shape.join(", ")}]`);
   }
   for (const [key, value] of checkpoint.values) {
-    lines.push(
-      `${key.padEnd(width)}  value     ${
-        JSON.stringify(value, (_, v) => typeof v === "bigint" ? `${v}` : v)
-      }`,
-    );
+    lines.push(`${key.padEnd(width)}  value     ${pyRepr(value, VALUE_WIDTH)}`);
   }
   for (const [key, value] of Object.entries(checkpoint.metadata)) {
-    lines.push(`__metadata__.${key} = ${JSON.stringify(value)}`);
+    const text = value.length > VALUE_WIDTH
+      ? `${JSON.stringify(value.slice(0, VALUE_WIDTH)).slice(0, -1)}..."`
+      : JSON.stringify(value);
+    lines.push(`__metadata__.${key} = ${text}`);
   }
   lines.push(
     `${checkpoint.path}: ${checkpoint.format}, ${checkpoint.tensors.size} tensors, ${elements} elements`,
@@ -68,7 +79,7 @@ export async function convert(
   const dropped = [...checkpoint.values.keys()];
   const metadata = Object.keys(checkpoint.metadata).length > 0 ? checkpoint.metadata : undefined;
   if (format !== "safetensors" && metadata) {
-    dropped.push(...Object.keys(metadata).map((k) => `__metadata__.${k}`));
+    for (const key of Object.keys(metadata)) dropped.push(`__metadata__.${key}`);
   }
   if (dropped.length > 0 && !tensorsOnly) {
     throw new TypeError(
@@ -84,11 +95,26 @@ export async function convert(
   return { tensors: checkpoint.tensors.size, dropped };
 }
 
-/** Parses the arguments and lists or converts; each line of output goes to `print`. */
-export async function main(
-  args: string[],
-  print: (line: string) => void = console.log,
-): Promise<void> {
+/** What the command line asks for. */
+export type ConvertCommand =
+  | { kind: "help" }
+  | { kind: "list"; input: string }
+  | { kind: "convert"; input: string; output: string; tensorsOnly: boolean };
+
+/**
+ * Parses the arguments; a usage error (an unknown flag, a wrong number of files, an OUT of no
+ * known format) throws, before any file is opened.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseConvertArgs } from "./convert.ts";
+ * import { deepEqual, throws } from "node:assert/strict";
+ *
+ * deepEqual(parseConvertArgs(["--list", "a.pth"]), { kind: "list", input: "a.pth" });
+ * throws(() => parseConvertArgs(["a.pth", "b.onnx"]), /extension is not .pth/);
+ * ```
+ */
+export function parseConvertArgs(args: string[]): ConvertCommand {
   const { values, positionals } = parseArgs({
     args,
     options: {
@@ -99,10 +125,7 @@ export async function main(
     allowPositionals: true,
     strict: true,
   });
-  if (values.help) {
-    print(USAGE);
-    return;
-  }
+  if (values.help) return { kind: "help" };
   if (values.list) {
     if (positionals.length !== 1 || values["tensors-only"]) {
       throw new TypeError(
@@ -111,9 +134,7 @@ export async function main(
         }`,
       );
     }
-    using checkpoint = await openCheckpoint(positionals[0]);
-    for (const line of listing(checkpoint)) print(line);
-    return;
+    return { kind: "list", input: positionals[0] };
   }
   if (positionals.length !== 2) {
     throw new TypeError(
@@ -123,19 +144,58 @@ export async function main(
     );
   }
   const [input, output] = positionals;
+  formatOfPath(output);
+  return { kind: "convert", input, output, tensorsOnly: values["tensors-only"] ?? false };
+}
+
+/** Lists or converts as `command` says; each line of output goes to `print`. */
+export async function runConvert(
+  command: ConvertCommand,
+  print: (line: string) => void = console.log,
+): Promise<void> {
+  if (command.kind === "help") {
+    print(USAGE);
+    return;
+  }
+  if (command.kind === "list") {
+    using checkpoint = await openCheckpoint(command.input);
+    for (const line of listing(checkpoint)) print(line);
+    return;
+  }
+  const { input, output } = command;
   const start = performance.now();
-  const { tensors, dropped } = await convert(input, output, values["tensors-only"] ?? false);
+  const { tensors, dropped } = await convert(input, output, command.tensorsOnly);
   for (const key of dropped) print(`dropped ${key}`);
   const seconds = ((performance.now() - start) / 1000).toFixed(2);
   print(`converted ${input} to ${output}: ${tensors} tensors in ${seconds} s`);
 }
 
+/** Parses the arguments and lists or converts; each line of output goes to `print`. */
+export async function main(
+  args: string[],
+  print: (line: string) => void = console.log,
+): Promise<void> {
+  await runConvert(parseConvertArgs(args), print);
+}
+
+/** Prints an error as `Name: message`, on one line. */
+function report(error: unknown): void {
+  console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+}
+
 if (import.meta.main) {
+  let command: ConvertCommand;
   try {
-    await main(Deno.args);
+    command = parseConvertArgs(Deno.args);
   } catch (error) {
-    console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+    report(error);
     console.error(USAGE);
+    Deno.exit(1);
+  }
+  try {
+    await runConvert(command);
+  } catch (error) {
+    report(error);
     Deno.exit(1);
   }
 }
