@@ -3,9 +3,10 @@
  * `np.save('features_clustered_010.npy', centers)`: a dict from label to a (k, feat_num) float
  * array of K-means centres. `np.save` wraps the dict in a 0-d object array, so the `.npy` header
  * says `'descr': '|O', 'shape': ()` and the body is a pickle of that array (protocol 2, 3 or 4 by
- * numpy version). The pickle is read by the restricted unpickler: it executes nothing, and only
+ * numpy version). The pickle is read by the restricted unpickler: it executes nothing, only
  * numpy's array, dtype and scalar reconstructors (and `_codecs.encode`, with which protocol 2
- * spells bytes) are allowed.
+ * spells bytes) are allowed, and the unpickler's bounds hold (16 MiB, 2^20 objects, 1000 levels
+ * of nesting). Nothing here walks the unpickled value recursively.
  *
  * @module
  */

@@ -1,5 +1,7 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { PickleEndError } from "../io/pickle.ts";
+import { PickleWriter } from "../io/pickle_writer.ts";
+import { nestedLists } from "../io/_test_utils.ts";
 import { parseClusterNpy } from "./npy_clusters.ts";
 
 /**
@@ -543,4 +545,14 @@ Deno.test("parseClusterNpy() refuses labels and centres pix2pixHD could not use"
   );
   // An empty dict (no label had large enough instances) is an empty map.
   equal(parseClusterNpy(npy(clusterPickle(3, NUMPY1, [])), WHAT).size, 0);
+});
+
+Deno.test("parseClusterNpy() refuses a pickle nested 200,000 deep, naming the file", () => {
+  const deep = nestedLists(200_000)(new PickleWriter()).stop();
+  throws(
+    () => parseClusterNpy(npy(deep), WHAT),
+    new RangeError(
+      `Cannot unpickle ${WHAT} as it nests dicts, lists and tuples deeper than 1000 levels: current value is at least 1001 levels`,
+    ),
+  );
 });

@@ -8,7 +8,7 @@
 import { PyDict, PyInstance } from "./py_objects.ts";
 
 /** Whether `value` can hold other values: a list or tuple, a dict or an instance. */
-export function isContainer(
+function isContainer(
   value: unknown,
 ): value is unknown[] | Map<unknown, unknown> | PyInstance {
   return Array.isArray(value) || value instanceof Map || value instanceof PyInstance;
