@@ -148,7 +148,21 @@ export function parseConvertArgs(args: string[]): ConvertCommand {
   return { kind: "convert", input, output, tensorsOnly: values["tensors-only"] ?? false };
 }
 
-/** Lists or converts as `command` says; each line of output goes to `print`. */
+/**
+ * Lists or converts as `command` says; each line of output goes to `print`. A file error throws
+ * with the file named.
+ *
+ * @example Usage
+ * ```ts
+ * import { runConvert } from "./convert.ts";
+ * import { ok, rejects } from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * await runConvert({ kind: "help" }, (line) => lines.push(line));
+ * ok(lines[0].startsWith("Usage:"));
+ * await rejects(runConvert({ kind: "list", input: "missing.pth" }), Deno.errors.NotFound);
+ * ```
+ */
 export async function runConvert(
   command: ConvertCommand,
   print: (line: string) => void = console.log,
