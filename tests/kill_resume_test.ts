@@ -73,27 +73,30 @@ Deno.test("cli/train.ts killed at random moments, and inside saves, resumes to t
     const straight = await runTrain(dir, "straight", []);
     equal(straight.code, 0, straight.out);
 
-    // Kills: at a random moment of the run, or a random delay (up to 1.5 s, about one save)
-    // after the process announces its n-th save. Bounded: at most 7 kills.
+    // Kills, in turn: at a random moment of start-up (recovery, loading, the first step); a
+    // random delay after the process announces its n-th save (about one save long); a random
+    // delay after its n-th logged step (inside the step or the save after it). At most 7.
     const rng = new Rng(Number(Deno.env.get("KILL_TEST_SEED") ?? 20261204));
+    const events = ["saving the latest model", "(epoch: "];
     const log: string[] = [];
     for (let k = 0; k < 7; k++) {
       const resume = await exists(join(dir, "killed", "latest_net_G.pth"));
-      const inSave = k % 2 === 1;
+      const mode = k % 3;
       const nth = rng.int(1, 2);
-      const delay = inSave ? rng.random() * 1.5 : 1 + rng.random() * straight.seconds * 0.8;
-      let saw = -1;
+      const delay = mode === 0 ? 0.2 + rng.random() * 3 : rng.random() * (mode === 1 ? 1.5 : 0.6);
+      let saw = mode === 0 ? 0 : -1;
       const run = await runTrain(
         dir,
         "killed",
         resume ? ["--continue_train"] : [],
         (out, seconds) => {
-          if (!inSave) return seconds >= delay;
-          if (saw < 0 && out.split("saving the latest model").length - 1 >= nth) saw = seconds;
+          if (saw < 0 && out.split(events[mode - 1]).length - 1 >= nth) saw = seconds;
           return saw >= 0 && seconds >= saw + delay;
         },
       );
-      const what = inSave ? `${delay.toFixed(2)} s after save ${nth}` : `at ${delay.toFixed(2)} s`;
+      const what = mode === 0
+        ? `${delay.toFixed(2)} s after its start`
+        : `${delay.toFixed(2)} s after ${mode === 1 ? "save" : "step"} ${nth}`;
       const repairs = run.out.split("\n").filter((l) => /^note: (completed|removed)/.test(l));
       log.push(
         `run ${k + 1}${resume ? " (resumed)" : ""}: ${
