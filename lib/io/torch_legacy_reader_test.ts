@@ -13,6 +13,9 @@ import {
 
 const open = async (name: string) => readTorchLegacy(await FileSource.open(fixture(name)));
 
+/** The pickle of the legacy magic number, `torch.save`'s first pickle. */
+const MAGIC = [0x80, 2, 0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e];
+
 Deno.test("readTorchLegacy() reads every dtype bit for bit, as PyTorch does", async () => {
   using checkpoint = await open("dtypes_legacy.pth");
   equal(checkpoint.format, "torch-legacy");
@@ -62,23 +65,7 @@ Deno.test("readTorchLegacy() reports a truncated file at every stage, naming wha
 
 Deno.test("readTorchLegacy() refuses a wrong magic number, protocol or byte order", async () => {
   const stream = (...pickles: Uint8Array[]) => new Uint8Array(pickles.flatMap((p) => [...p]));
-  const magic = new Uint8Array([
-    0x80,
-    2,
-    0x8a,
-    10,
-    0x6c,
-    0xfc,
-    0x9c,
-    0x46,
-    0xf9,
-    0x20,
-    0x6a,
-    0xa8,
-    0x50,
-    0x19,
-    0x2e,
-  ]);
+  const magic = new Uint8Array(MAGIC);
   await rejects(
     readTorchLegacy(new BytesSource(stream(new PickleWriter().int(7).stop()), "seven.pth")),
     new SyntaxError(
@@ -126,25 +113,8 @@ Deno.test("readTorchLegacy() refuses a storage record whose size disagrees with 
 
 /** The legacy stream's first three pickles: magic number, protocol 1001, little-endian info. */
 function legacyHead(protocol: Fragment = (w) => w.int(1001)): Uint8Array {
-  const magic = [
-    0x80,
-    2,
-    0x8a,
-    10,
-    0x6c,
-    0xfc,
-    0x9c,
-    0x46,
-    0xf9,
-    0x20,
-    0x6a,
-    0xa8,
-    0x50,
-    0x19,
-    0x2e,
-  ];
   const info = new PickleWriter().emptyDict().str("little_endian").bool(true).setItem().stop();
-  return new Uint8Array([...magic, ...protocol(new PickleWriter()).stop(), ...info]);
+  return new Uint8Array([...MAGIC, ...protocol(new PickleWriter()).stop(), ...info]);
 }
 
 Deno.test("readTorchLegacy() names shared or cyclic values in its errors within bounds", async () => {
