@@ -181,13 +181,13 @@ export interface CheckpointSetParts {
   names: ReadonlyMap<Tensor, string>;
   /** Where the run is. */
   progress: Progress;
-  /** `iter.txt`'s epoch and images done in it, saved with the set when given. */
-  iter?: readonly [number, number];
+  /** Whether `iter.txt` (the progress's epoch and images done in it) is saved with the set. */
+  iter?: boolean;
 }
 
 /**
  * Saves checkpoint `label` in `dir` as one set: the networks, then the training state (which
- * records each network file's size and SHA-256), then `iter.txt` when `parts.iter` is given.
+ * records each network file's size and SHA-256), then `iter.txt` when `parts.iter` is set.
  */
 export async function saveCheckpointSet(
   dir: string,
@@ -209,9 +209,12 @@ export async function saveCheckpointSet(
     name: basename(statePath(dir, label)),
     write: (path) => saveTrainState(path, parts.state, parts.names, parts.progress, digests),
   });
-  const iter = parts.iter;
-  if (iter) {
-    files.push({ name: "iter.txt", write: (path) => writeTextAtomic(path, iterText(...iter)) });
+  if (parts.iter) {
+    const { epoch, epochIter } = parts.progress;
+    files.push({
+      name: "iter.txt",
+      write: (path) => writeTextAtomic(path, iterText(epoch, epochIter)),
+    });
   }
   await saveSet(dir, String(label), files);
 }

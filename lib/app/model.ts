@@ -182,14 +182,14 @@ export function withSavedArchitecture(
 
 /**
  * {@linkcode withSavedArchitecture} with the run's `<dir>/opt.json` when it has one (`file` is
- * then its path); the options unchanged when it has none.
+ * then its path and `saved` what it records); the options unchanged when it has none.
  */
 export async function withRunArchitecture(
   options: Options,
   given: ReadonlySet<string>,
   dir: string,
   flags: readonly string[] = GENERATOR_FLAGS,
-): Promise<{ options: Options; file?: string }> {
+): Promise<{ options: Options; file?: string; saved?: Options }> {
   const file = join(dir, "opt.json");
   let text: string;
   try {
@@ -198,8 +198,6 @@ export async function withRunArchitecture(
     if (error instanceof Deno.errors.NotFound) return { options };
     throw error;
   }
-  return {
-    options: withSavedArchitecture(options, given, readOptJson(text, file), file, flags),
-    file,
-  };
+  const saved = readOptJson(text, file);
+  return { options: withSavedArchitecture(options, given, saved, file, flags), file, saved };
 }

@@ -41,7 +41,7 @@ import {
   usesFeatures,
   withRunArchitecture,
 } from "./model.ts";
-import { type Options, optJson, optText, type ParsedOptions, readOptJson } from "./options.ts";
+import { type Options, optJson, optText, type ParsedOptions } from "./options.ts";
 import { encodeImage, imageBytes, labelImage } from "./visuals.ts";
 
 /** One line of `loss_log.jsonl`. */
@@ -131,6 +131,8 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
   const print = hooks.print ?? ((line: string) => console.log(line));
   let o = applyDebug(parsed.options);
   const dir = join(o.checkpoints_dir as string, o.name as string);
+  // The run's opt.json as resuming read it, for the note on what this run changes in it.
+  let recorded: { file?: string; saved?: Options } = {};
   // Nothing is written into the run folder until every check has passed and training starts.
   const earlier = await folderFiles(dir);
   if (o.continue_train) {
@@ -139,10 +141,12 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
         `Cannot resume ${dir} as the folder does not exist (leave out --continue_train to start a run, or check --checkpoints_dir and --name)`,
       );
     }
-    o = (await withRunArchitecture(o, parsed.given, dir, [
+    const run = await withRunArchitecture(o, parsed.given, dir, [
       ...GENERATOR_FLAGS,
       ...DISCRIMINATOR_FLAGS,
-    ])).options;
+    ]);
+    o = run.options;
+    recorded = run;
   }
   const nLocal = o.n_local_enhancers as number;
   if ((o.niter_fix_global as number) > 0 && o.netG !== "local") {
@@ -296,7 +300,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
       // An earlier run's cut-off save, so that no stale commit record outlives this run's saves.
       for (const note of await recoverSets(dir)) print(`note: ${note}`);
     }
-    const replaced = await replacedOptions(dir, o, earlier);
+    const replaced = replacedOptions(dir, o, earlier, recorded);
     if (replaced) print(`note: ${replaced}`);
     await writeTextAtomic(join(dir, "opt.txt"), optText(o, "train"));
     await writeTextAtomic(join(dir, "opt.json"), optJson(o));
@@ -322,9 +326,9 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     const clearBar = () => bar && Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
     const say = (line: string) => (clearBar(), print(line));
 
-    const saved = nets.filter((n): n is [string, Module] => n[1] !== undefined);
-    const saveAll = (label: string | number, progress: Progress, iter?: [number, number]) =>
-      saveCheckpointSet(dir, label, { nets: saved, state: trainer, names, progress, iter });
+    const present = nets.filter((n): n is [string, Module] => n[1] !== undefined);
+    const saveAll = (label: string | number, at: Progress, iter = false) =>
+      saveCheckpointSet(dir, label, { nets: present, state: trainer, names, progress: at, iter });
     const display = async (batch: Batch, e: number) => {
       if (!web) return;
       await Deno.mkdir(join(web, "images"), { recursive: true });
@@ -385,10 +389,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
         const stop = hooks.signal?.aborted ?? false;
         if (totalSteps % (o.save_latest_freq as number) === saveDelta || stop) {
           say(`saving the latest model (epoch ${epoch}, total_steps ${totalSteps})`);
-          await saveAll("latest", { epoch, epochIter, totalSteps, lr, fixedGlobal }, [
-            epoch,
-            epochIter,
-          ]);
+          await saveAll("latest", { epoch, epochIter, totalSteps, lr, fixedGlobal }, true);
         }
         last = batch;
         if (bar) {
@@ -435,7 +436,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
       const next: Progress = { epoch: epoch + 1, epochIter: 0, totalSteps, lr, fixedGlobal };
       if (epoch % (o.save_epoch_freq as number) === 0 || epoch === nEpochs) {
         say(`saving the model at the end of epoch ${epoch}, iters ${totalSteps}`);
-        await saveAll("latest", next, [epoch + 1, 0]);
+        await saveAll("latest", next, true);
         if (epoch % (o.save_epoch_freq as number) === 0) await saveAll(epoch, next);
       }
     }
@@ -529,21 +530,21 @@ async function readLossLog(
 }
 
 /**
- * What training is about to replace in the run folder `dir` (whose files were `earlier`), as a
- * note for the user; undefined when it replaces nothing of another run's record.
+ * What training is about to replace in the run folder `dir` (whose files were `earlier`, and
+ * whose `opt.json`, read when resuming, recorded `saved` in `file`), as a note for the user;
+ * undefined when it replaces nothing of another run's record.
  */
-async function replacedOptions(
+function replacedOptions(
   dir: string,
   o: Options,
   earlier: readonly string[] | undefined,
-): Promise<string | undefined> {
+  { file, saved }: { file?: string; saved?: Options },
+): string | undefined {
   if (!earlier?.some((n) => n === "opt.json" || /_net_G\.pth$/.test(n))) return undefined;
   if (!o.continue_train) {
     return `${dir} holds an earlier run: this one starts afresh, replacing its opt.txt and opt.json now and its checkpoints as it saves its own (--continue_train resumes it instead)`;
   }
-  if (!earlier.includes("opt.json")) return undefined;
-  const file = join(dir, "opt.json");
-  const saved = readOptJson(await Deno.readTextFile(file), file);
+  if (!saved) return undefined;
   const changed = Object.keys(o).filter((k) =>
     k !== "continue_train" && k in saved && saved[k] !== o[k]
   ).map((k) => `--${k} ${saved[k]} -> ${o[k]}`);
