@@ -32,29 +32,22 @@ export async function writeOutputFile(
 ): Promise<void> {
   const target = path instanceof URL ? decodeURIComponent(path.pathname) : path;
   const temporary = `${target}.partial-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const file = await Deno.open(temporary, { write: true, createNew: true }).catch((error) => {
-    throw naming(error, target);
-  });
+  // The file system's own calls, their errors rethrown naming the target (not `body`'s errors).
+  const fs = <T>(call: Promise<T>): Promise<T> =>
+    call.catch((error) => {
+      throw naming(error, target);
+    });
+  const file = await fs(Deno.open(temporary, { write: true, createNew: true }));
   let done = false;
   try {
     await body(async (bytes) => {
       let written = 0;
-      try {
-        while (written < bytes.byteLength) written += await file.write(bytes.subarray(written));
-      } catch (error) {
-        throw naming(error, target);
-      }
+      while (written < bytes.byteLength) written += await fs(file.write(bytes.subarray(written)));
     });
-    try {
-      await file.syncData();
-    } catch (error) {
-      throw naming(error, target);
-    }
+    await fs(file.syncData());
     file.close();
     done = true;
-    await Deno.rename(temporary, target).catch((error) => {
-      throw naming(error, target);
-    });
+    await fs(Deno.rename(temporary, target));
   } catch (error) {
     if (!done) file.close();
     await Deno.remove(temporary).catch(() => undefined);
