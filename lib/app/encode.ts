@@ -23,7 +23,7 @@ import { clusterStem, encodeBatch, featureOptions } from "./features.ts";
 import { buildE, openSerial, usesFeatures, withRunArchitecture } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import { writeOutputFile } from "../io/output_file.ts";
-import { encodeImage } from "./visuals.ts";
+import { encodeImage } from "../data/visuals.ts";
 
 /** Options of {@linkcode encode} beyond the flags. */
 export interface EncodeHooks {

@@ -8,14 +8,11 @@
 
 import { join } from "node:path";
 import type { Batch } from "../data/batch.ts";
-import { clustersFromJson, type FeatureClusters } from "../features/clusters.ts";
-import { parseClusterNpy } from "../features/npy_clusters.ts";
-import type { Module } from "../nn/module.ts";
+import { type FeatureClusters, parseClusters } from "../features/clusters.ts";
 import { uniqueIds } from "../ops/instance_pool.ts";
-import { labelMap } from "../ops/label_maps.ts";
-import type { Encoder } from "../pix2pixhd/networks/encoder.ts";
 import { rgbToFloat } from "../ops/rgb_to_float.ts";
-import { generatorInput, type InputOptions, labelInput } from "../pix2pixhd/input.ts";
+import type { Encoder } from "../pix2pixhd/networks/encoder.ts";
+import type { InputOptions } from "../pix2pixhd/input.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { Tensor, tidy } from "../tensor/tensor.ts";
 import type { Options } from "./options.ts";
@@ -84,44 +81,6 @@ export async function encodeBatch(
   }
 }
 
-/** Inputs of {@linkcode generatePhoto}: one scene's maps. */
-export interface PhotoInputs {
-  /** Width of the maps. */
-  width: number;
-  /** Height of the maps. */
-  height: number;
-  /** Label ids, one per pixel. */
-  label: ArrayLike<number>;
-  /** Instance ids, one per pixel (unless `noInstance`). */
-  inst?: ArrayLike<number>;
-  /** The feature map, `feat_num` planes (when G takes features). */
-  features?: Float32Array;
-}
-
-/** G's photo (3 planes of `width × height`, in [-1, 1]) for one scene, without a tape. */
-export async function generatePhoto(
-  netG: Module & { forward(x: Tensor): Tensor },
-  inputs: PhotoInputs,
-  options: InputOptions,
-): Promise<Float32Array> {
-  const { width: w, height: h } = inputs;
-  const fake = noGrad(() =>
-    tidy(() => {
-      const labels = labelMap(inputs.label, [1, 1, h, w], options.labelNc);
-      const inst = options.noInstance ? undefined : Tensor.from(inputs.inst!, [1, 1, h, w]);
-      const features = inputs.features
-        ? Tensor.from(inputs.features, [1, inputs.features.length / (w * h), h, w])
-        : undefined;
-      return netG.forward(generatorInput(labelInput(labels, inst, options), features));
-    })
-  );
-  try {
-    return await fake.floats();
-  } finally {
-    fake.dispose();
-  }
-}
-
 /** `features_clustered_<n_clusters, 3 digits>`: the clusters' file name without extension. */
 export function clusterStem(nClusters: number): string {
   return `features_clustered_${String(nClusters).padStart(3, "0")}`;
@@ -132,15 +91,7 @@ export function clusterStem(nClusters: number): string {
  * (by extension). Errors name the file.
  */
 export async function readClusters(path: string): Promise<FeatureClusters> {
-  if (path.endsWith(".npy")) {
-    const centres = parseClusterNpy(await Deno.readFile(path), path);
-    const first = centres.values().next().value;
-    if (!first) {
-      throw new RangeError(`Cannot use ${path} as it holds no clusters: current value is {}`);
-    }
-    return { featNum: first[0].length, centres };
-  }
-  return clustersFromJson(await Deno.readTextFile(path), path);
+  return parseClusters(await Deno.readFile(path), path);
 }
 
 /**

@@ -76,8 +76,6 @@ export {
   encodeBatch,
   type FeatureOptions,
   featureOptions,
-  generatePhoto,
-  type PhotoInputs,
   poolingIds,
   readClusters,
   readRunClusters,
@@ -89,5 +87,5 @@ export {
   type ImageFormat,
   labelColormap,
   labelImage,
-} from "./visuals.ts";
+} from "../data/visuals.ts";
 export { imagePage, lossPlot, type LossPoint, type PageImage, type PageRow } from "./html.ts";

@@ -21,7 +21,7 @@ import { imagePage, type PageRow } from "./html.ts";
 import { encodeBatch, featureOptions, poolingIds, readRunClusters } from "./features.ts";
 import { buildE, buildG, openSerial, usesFeatures, withRunArchitecture } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
-import { encodeImage, imageBytes, type ImageFormat, labelImage } from "./visuals.ts";
+import { encodeImage, imageBytes, type ImageFormat, labelImage } from "../data/visuals.ts";
 
 /** Options of {@linkcode test} beyond the flags. */
 export interface TestHooks {

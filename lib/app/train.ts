@@ -42,7 +42,7 @@ import {
   withRunArchitecture,
 } from "./model.ts";
 import { type Options, optJson, optText, type ParsedOptions } from "./options.ts";
-import { encodeImage, imageBytes, labelImage } from "./visuals.ts";
+import { encodeImage, imageBytes, labelImage } from "../data/visuals.ts";
 
 /** One line of `loss_log.jsonl`. */
 export interface LossRecord extends Losses {

@@ -1,13 +1,13 @@
 /**
  * PNG decoding and encoding. Non-interlaced 8- and 16-bit images, which is what datasets hold,
- * take a fast path (native inflate, then unfiltering straight into the output); interlaced and
- * sub-byte images go through `fast-png`, which also encodes.
+ * take a fast path (the runtime's native inflate where it has one, then unfiltering straight into
+ * the output); interlaced and sub-byte images go through `fast-png`, which also encodes.
  *
  * @module
  */
-import { inflateSync } from "node:zlib";
 import { decode as fastDecode, encode as fastEncode } from "fast-png";
 import { checkRaster, type Raster } from "./raster.ts";
+import { InflateLimitError, inflateZlib } from "./zlib.ts";
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
@@ -303,10 +303,9 @@ function inflate(idat: Uint8Array, header: PngHeader, name: string): Uint8Array 
   const size = imageDataSize(header);
   const limit = size + TRAILING;
   try {
-    // One output chunk of the expected size spares zlib assembling many small ones.
-    return inflateSync(idat, { chunkSize: Math.max(64, size + 1), maxOutputLength: limit });
+    return inflateZlib(idat, { limit, expected: size });
   } catch (error) {
-    if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+    if (error instanceof InflateLimitError) {
       fail(
         name,
         `its image data must inflate to at most ${limit} bytes for ${header.width}×${header.height}`,

@@ -4,8 +4,8 @@
  * @module
  */
 
-import { generatePhoto } from "../app/features.ts";
-import { imageBytes } from "../app/visuals.ts";
+import { generatePhoto } from "../pix2pixhd/photo.ts";
+import { imageBytes } from "../data/visuals.ts";
 import type { Module } from "../nn/module.ts";
 import type { InputOptions } from "../pix2pixhd/input.ts";
 import type { Tensor } from "../tensor/tensor.ts";

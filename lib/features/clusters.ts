@@ -9,6 +9,7 @@
 
 import { kmeans } from "ml-kmeans";
 import { instanceLabel } from "../data/convert.ts";
+import { parseClusterNpy } from "./npy_clusters.ts";
 import { mixSeed, Rng } from "../data/rng.ts";
 
 export { instanceLabel };
@@ -223,6 +224,38 @@ export function clustersFromJson(text: string, what: string): FeatureClusters {
 }
 
 /** A centre picked per instance id. */
+/**
+ * Feature clusters from a file's bytes: pix2pixHD's pickled `.npy` when `name` ends in `.npy`,
+ * else JSON as {@linkcode clustersToJson} writes it. Errors name `name`.
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { clustersToJson, parseClusters } from "./clusters.ts";
+ *
+ * const json = clustersToJson({ featNum: 2, centres: new Map([[26, [[0.5, -0.5]]]]) });
+ * const clusters = parseClusters(new TextEncoder().encode(json), "clusters.json");
+ * equal(clusters.centres.get(26)?.[0][1], -0.5);
+ * ```
+ */
+export function parseClusters(bytes: Uint8Array, name: string): FeatureClusters {
+  if (name.endsWith(".npy")) {
+    const centres = parseClusterNpy(bytes, name);
+    const first = centres.values().next().value;
+    if (!first) {
+      throw new RangeError(`Cannot use ${name} as it holds no clusters: current value is {}`);
+    }
+    return { featNum: first[0].length, centres };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new SyntaxError(`Cannot read ${name} as its bytes are not UTF-8 JSON`);
+  }
+  return clustersFromJson(text, name);
+}
+
 export type ClusterChoice = Map<number, number>;
 
 /** Options of {@linkcode chooseClusters}. */

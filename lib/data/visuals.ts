@@ -6,11 +6,11 @@
  * @module
  */
 import jpeg from "jpeg-js";
-import type { Batch } from "../data/batch.ts";
-import { CITYSCAPES_LABELS } from "../data/cityscapes.ts";
-import { toRgb } from "../data/convert.ts";
-import { encodePng } from "../data/png.ts";
-import type { Raster } from "../data/raster.ts";
+import type { Batch } from "./batch.ts";
+import { CITYSCAPES_LABELS } from "./cityscapes.ts";
+import { toRgb } from "./convert.ts";
+import { encodePng } from "./png.ts";
+import type { Raster } from "./raster.ts";
 
 /**
  * pix2pixHD's `labelcolormap(n)`: Cityscapes' colours (ids 0..33, then 34 as license plate)

@@ -1,7 +1,6 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { decodeJpeg } from "../data/jpeg.ts";
-import { decodePng } from "../data/png.ts";
-import { lossPlot } from "./html.ts";
+import { decodeJpeg } from "./jpeg.ts";
+import { decodePng } from "./png.ts";
 import { colorizeLabels, encodeImage, imageBytes, labelColormap } from "./visuals.ts";
 
 Deno.test("labelColormap: Cityscapes' colours for 35 classes, interleaved bits otherwise", () => {
@@ -38,11 +37,4 @@ Deno.test("encodeImage: PNG is lossless, JPEG decodes to the same size", () => {
   deepEqual([png.width, png.height, png.channels, [...png.data]], [4, 2, 3, [...rgb]]);
   const jpg = decodeJpeg(encodeImage(rgb, 4, 2, "jpg"));
   deepEqual([jpg.width, jpg.height], [4, 2]);
-});
-
-Deno.test("lossPlot: one line per non-zero loss, scaled into the plot", () => {
-  const svg = lossPlot([{ step: 1, A: 2, B: 0 }, { step: 3, A: 1, B: 0 }], ["A", "B"]);
-  equal(svg.match(/<polyline/g)?.length, 1);
-  ok(svg.includes("<title>A</title>"));
-  ok(!svg.includes("<title>B</title>"));
 });
