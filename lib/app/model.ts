@@ -8,6 +8,12 @@ import type { DataLoader } from "../data/loader.ts";
 import { openDataset } from "../data/open.ts";
 import { mixSeed } from "../data/rng.ts";
 import { defineD } from "../pix2pixhd/networks/define_d.ts";
+import {
+  buildGenerator,
+  type GeneratorArchitecture,
+  generatorInputNc as inputNcOf,
+  usesFeatures as usesFeaturesOf,
+} from "../pix2pixhd/architecture.ts";
 import { defineG } from "../pix2pixhd/networks/define_g.ts";
 import type { Encoder } from "../pix2pixhd/networks/encoder.ts";
 import type { GlobalGenerator } from "../pix2pixhd/networks/global_generator.ts";
@@ -81,31 +87,17 @@ export function openSerial(
 
 /** Whether the options train or use the feature encoder. */
 export function usesFeatures(o: Options): boolean {
-  return !!(o.instance_feat || o.label_feat);
+  return usesFeaturesOf(o as unknown as GeneratorArchitecture);
 }
 
 /** G's input channels: labels (or the input image), the boundary map, the features. */
 export function generatorInputNc(o: Options): number {
-  const labels = o.label_nc === 0 ? o.input_nc as number : o.label_nc as number;
-  return labels + (o.no_instance ? 0 : 1) + (usesFeatures(o) ? o.feat_num as number : 0);
+  return inputNcOf(o as unknown as GeneratorArchitecture);
 }
 
 /** G as the options describe it, with pix2pixHD's initial weights from `--seed`. */
 export function buildG(o: Options): GlobalGenerator | LocalEnhancer {
-  const common = {
-    inputNc: generatorInputNc(o),
-    outputNc: o.output_nc as number,
-    ngf: o.ngf as number,
-    nDownsampleGlobal: o.n_downsample_global as number,
-    nBlocksGlobal: o.n_blocks_global as number,
-    nLocalEnhancers: o.n_local_enhancers as number,
-    nBlocksLocal: o.n_blocks_local as number,
-    norm: o.norm as NormType,
-    seed: mixSeed(o.seed as number, 1),
-  };
-  return o.netG === "local"
-    ? defineG({ ...common, netG: "local" })
-    : defineG({ ...common, netG: "global" });
+  return buildGenerator(o as unknown as GeneratorArchitecture, mixSeed(o.seed as number, 1));
 }
 
 /** D as the options describe it (its input: G's label input and an image). */

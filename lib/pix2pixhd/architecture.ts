@@ -1,0 +1,149 @@
+/**
+ * The generator a run's options describe, from the options by their flag names (`opt.json`'s
+ * keys): its input channels, whether it takes instance features, and {@linkcode defineG}'s
+ * options. The command line and a web page that opens a run's `opt.json` build G the same way.
+ *
+ * @module
+ */
+import { defineG } from "./networks/define_g.ts";
+import type { GlobalGenerator } from "./networks/global_generator.ts";
+import type { LocalEnhancer } from "./networks/local_enhancer.ts";
+import type { NormType } from "./networks/norm.ts";
+
+/** The flags that fix G's layout and input, by their names in `opt.json`. */
+export interface GeneratorArchitecture {
+  /** Label classes; 0 for RGB label images. */
+  label_nc: number;
+  /** Channels of an RGB label image (used when `label_nc` is 0). */
+  input_nc: number;
+  /** Channels of the photo. */
+  output_nc: number;
+  /** Whether G takes no instance boundary map. */
+  no_instance: boolean;
+  /** "global" or "local". */
+  netG: string;
+  /** Filters of G's last layer. */
+  ngf: number;
+  /** Downsamplings of the global generator. */
+  n_downsample_global: number;
+  /** Residual blocks of the global generator. */
+  n_blocks_global: number;
+  /** Local enhancers. */
+  n_local_enhancers: number;
+  /** Residual blocks of each local enhancer. */
+  n_blocks_local: number;
+  /** "instance" or "batch". */
+  norm: string;
+  /** Whether G takes features pooled over instances. */
+  instance_feat: boolean;
+  /** Whether G takes features pooled over labels. */
+  label_feat: boolean;
+  /** Feature channels. */
+  feat_num: number;
+}
+
+const NUMBERS = [
+  "label_nc",
+  "input_nc",
+  "output_nc",
+  "ngf",
+  "n_downsample_global",
+  "n_blocks_global",
+  "n_local_enhancers",
+  "n_blocks_local",
+  "feat_num",
+] as const;
+const BOOLEANS = ["no_instance", "instance_feat", "label_feat"] as const;
+const CHOICES = { netG: ["global", "local"], norm: ["instance", "batch"] } as const;
+
+/**
+ * G's architecture from a run's options (the parsed `opt.json`), checking each field; `what`
+ * names the file in errors.
+ *
+ * @example
+ * ```ts
+ * import { equal, throws } from "node:assert/strict";
+ * import { architectureOf } from "./architecture.ts";
+ *
+ * const opt = {
+ *   label_nc: 35, input_nc: 3, output_nc: 3, no_instance: false, netG: "global", ngf: 8,
+ *   n_downsample_global: 2, n_blocks_global: 1, n_local_enhancers: 1, n_blocks_local: 1,
+ *   norm: "instance", instance_feat: false, label_feat: false, feat_num: 3, name: "run",
+ * };
+ * equal(architectureOf(opt, "opt.json").ngf, 8);
+ * throws(() => architectureOf({ ...opt, netG: "big" }, "opt.json"), /netG/);
+ * ```
+ */
+export function architectureOf(options: unknown, what: string): GeneratorArchitecture {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`Cannot read ${what} as it must hold an object of options`);
+  }
+  const o = options as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of NUMBERS) {
+    const v = o[k];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+      throw new TypeError(
+        `Cannot read ${what} as ${k} must be a whole number ≥ 0: current value is ${
+          JSON.stringify(v)
+        }`,
+      );
+    }
+    out[k] = v;
+  }
+  for (const k of BOOLEANS) {
+    if (typeof o[k] !== "boolean") {
+      throw new TypeError(
+        `Cannot read ${what} as ${k} must be true or false: current value is ${
+          JSON.stringify(o[k])
+        }`,
+      );
+    }
+    out[k] = o[k];
+  }
+  for (const [k, choices] of Object.entries(CHOICES)) {
+    if (!(choices as readonly unknown[]).includes(o[k])) {
+      throw new TypeError(
+        `Cannot read ${what} as ${k} must be one of ${choices.join(", ")}: current value is ${
+          JSON.stringify(o[k])
+        }`,
+      );
+    }
+    out[k] = o[k];
+  }
+  return out as unknown as GeneratorArchitecture;
+}
+
+/** Whether G takes instance features (`--instance_feat` or `--label_feat`). */
+export function usesFeatures(
+  a: Pick<GeneratorArchitecture, "instance_feat" | "label_feat">,
+): boolean {
+  return !!(a.instance_feat || a.label_feat);
+}
+
+/** G's input channels: labels (or the input image), the boundary map, the features. */
+export function generatorInputNc(a: GeneratorArchitecture): number {
+  const labels = a.label_nc === 0 ? a.input_nc : a.label_nc;
+  return labels + (a.no_instance ? 0 : 1) + (usesFeatures(a) ? a.feat_num : 0);
+}
+
+/** G as the architecture describes it, with pix2pixHD's initial weights from `seed`. */
+export function buildGenerator(
+  a: GeneratorArchitecture,
+  seed: number,
+): GlobalGenerator | LocalEnhancer {
+  const common = {
+    inputNc: generatorInputNc(a),
+    outputNc: a.output_nc,
+    ngf: a.ngf,
+    nDownsampleGlobal: a.n_downsample_global,
+    nBlocksGlobal: a.n_blocks_global,
+    nLocalEnhancers: a.n_local_enhancers,
+    nBlocksLocal: a.n_blocks_local,
+    norm: a.norm as NormType,
+    seed,
+  };
+  return a.netG === "local"
+    ? defineG({ ...common, netG: "local" })
+    : defineG({ ...common, netG: "global" });
+}
