@@ -6,8 +6,9 @@
  * @module
  */
 
-/** Receives the file's bytes in order. */
-export type WriteChunk = (bytes: Uint8Array) => Promise<void>;
+import type { WriteChunk } from "./chunks.ts";
+
+export type { WriteChunk };
 
 /**
  * Runs `body` with a writer into a temporary file beside `path`, flushes it to the disk, then

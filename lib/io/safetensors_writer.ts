@@ -6,6 +6,7 @@
  * @module
  */
 import { bytesOf, dtypeSize } from "./dtype.ts";
+import { collect, type Fill } from "./chunks.ts";
 import { writeOutputFile } from "./output_file.ts";
 import { SAFETENSORS_DTYPE } from "./safetensors_dtype.ts";
 import { checkTensorSource, numel, readSource, type TensorSource } from "./tensor_data.ts";
@@ -39,6 +40,43 @@ export async function saveSafetensors(
   options: SaveSafetensorsOptions = {},
 ): Promise<void> {
   const target = path instanceof URL ? decodeURIComponent(path.pathname) : path;
+  await writeOutputFile(target, safetensorsFill(tensors, options, `'${target}'`));
+}
+
+/**
+ * The safetensors file of `tensors` as bytes in memory, laid out as
+ * {@linkcode saveSafetensors} writes it.
+ *
+ * @example Usage
+ * ```ts
+ * import { encodeSafetensors } from "./safetensors_writer.ts";
+ * import { openCheckpointSource } from "./open_checkpoint.ts";
+ * import { BytesSource } from "./byte_source.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const w = { dtype: "float32", shape: [2], data: new Float32Array([1, -1]) } as const;
+ * const bytes = await encodeSafetensors(new Map([["w", w]]));
+ * using checkpoint = await openCheckpointSource(new BytesSource(bytes, "w.safetensors"));
+ * deepEqual((await checkpoint.read("w")).data, new Float32Array([1, -1]));
+ * ```
+ */
+export function encodeSafetensors(
+  tensors: Iterable<readonly [string, TensorSource]>,
+  options: SaveSafetensorsOptions = {},
+): Promise<Uint8Array> {
+  try {
+    return collect(safetensorsFill(tensors, options, "the safetensors bytes"));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Checks `tensors` and lays out the header; the returned fill writes the file. */
+function safetensorsFill(
+  tensors: Iterable<readonly [string, TensorSource]>,
+  options: SaveSafetensorsOptions,
+  target: string,
+): Fill {
   const entries = [...tensors];
   const header: Record<string, unknown> = {};
   const { metadata } = options;
@@ -46,7 +84,7 @@ export async function saveSafetensors(
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== "string") {
         throw new TypeError(
-          `Cannot save '${target}' as safetensors metadata values must be strings: current value is ${typeof v} for '${k}'`,
+          `Cannot save ${target} as safetensors metadata values must be strings: current value is ${typeof v} for '${k}'`,
         );
       }
     }
@@ -56,7 +94,7 @@ export async function saveSafetensors(
     checkTensorSource(key, source);
     if (key === "__metadata__" || Object.hasOwn(header, key)) {
       throw new RangeError(
-        `Cannot save '${target}' as a key appears twice or is reserved: current value is '${key}'`,
+        `Cannot save ${target} as a key appears twice or is reserved: current value is '${key}'`,
       );
     }
     header[key] = null;
@@ -82,12 +120,12 @@ export async function saveSafetensors(
   const prefix = new Uint8Array(8);
   new DataView(prefix.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
 
-  await writeOutputFile(target, async (write) => {
+  return async (write) => {
     await write(prefix);
     await write(headerBytes);
     for (const i of layout) {
       const [key, source] = entries[i];
       await write(bytesOf((await readSource(key, source)).data));
     }
-  });
+  };
 }

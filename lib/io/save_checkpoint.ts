@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { saveSafetensors } from "./safetensors_writer.ts";
+import { encodeSafetensors, saveSafetensors } from "./safetensors_writer.ts";
 import type { TensorSource } from "./tensor_data.ts";
-import { saveTorch } from "./torch_writer.ts";
+import { encodeTorch, saveTorch } from "./torch_writer.ts";
 
 /** The formats {@linkcode saveCheckpoint} writes. */
 export type SaveFormat = "torch-zip" | "safetensors";
@@ -65,25 +65,58 @@ export async function saveCheckpoint(
 ): Promise<void> {
   const name = path instanceof URL ? decodeURIComponent(path.pathname) : path;
   const format = options.format ?? formatOfPath(name);
+  checkOptions(format, options, `'${name}'`);
+  if (format === "safetensors") await saveSafetensors(path, tensors, options);
+  else await saveTorch(path, tensors, options);
+}
+
+/**
+ * A state_dict's file as bytes in memory, in `options.format` (a web page's download, or bytes
+ * to send): what {@linkcode saveCheckpoint} writes, with the torch zip's folder named
+ * `options.archiveName` (default "archive").
+ *
+ * @example Usage
+ * ```ts
+ * import { encodeCheckpoint } from "./save_checkpoint.ts";
+ * import { openCheckpointSource } from "./open_checkpoint.ts";
+ * import { BytesSource } from "./byte_source.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const w = { dtype: "float32", shape: [1], data: new Float32Array([2]) } as const;
+ * const bytes = await encodeCheckpoint(new Map([["w", w]]), { format: "torch-zip" });
+ * using checkpoint = await openCheckpointSource(new BytesSource(bytes, "w.pth"));
+ * equal(checkpoint.format, "torch-zip");
+ * ```
+ */
+export async function encodeCheckpoint(
+  tensors: Iterable<readonly [string, TensorSource]>,
+  options: SaveCheckpointOptions & { format: SaveFormat },
+): Promise<Uint8Array> {
+  checkOptions(options.format, options, "the checkpoint bytes");
+  return options.format === "safetensors"
+    ? await encodeSafetensors(tensors, options)
+    : await encodeTorch(tensors, options);
+}
+
+/** Refuses options the format does not take, and an unknown format. */
+function checkOptions(format: SaveFormat, options: SaveCheckpointOptions, name: string): void {
   if (format === "safetensors") {
     if (options.archiveName !== undefined) {
       throw new TypeError(
-        `Cannot save '${name}' as safetensors with an archive name: current value is '${options.archiveName}'`,
+        `Cannot save ${name} as safetensors with an archive name: current value is '${options.archiveName}'`,
       );
     }
-    await saveSafetensors(path, tensors, { metadata: options.metadata });
   } else if (format === "torch-zip") {
     if (options.metadata !== undefined) {
       throw new TypeError(
-        `Cannot save '${name}' in torch format with safetensors metadata: current value is ${
+        `Cannot save ${name} in torch format with safetensors metadata: current value is ${
           JSON.stringify(options.metadata)
         }`,
       );
     }
-    await saveTorch(path, tensors, { archiveName: options.archiveName });
   } else {
     throw new RangeError(
-      `Cannot save '${name}' as the format is unknown: current value is '${format}'`,
+      `Cannot save ${name} as the format is unknown: current value is '${format}'`,
     );
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { bytesOf } from "./dtype.ts";
+import { collect, type Fill } from "./chunks.ts";
 import { writeOutputFile } from "./output_file.ts";
 import { PickleWriter } from "./pickle_writer.ts";
 import { checkTensorSource, numel, readSource, type TensorSource } from "./tensor_data.ts";
@@ -46,9 +47,46 @@ export async function saveTorch(
   const base = target.split(/[\\/]/).at(-1) ?? "archive";
   const archive = options.archiveName ??
     (base.includes(".") ? base.slice(0, base.lastIndexOf(".")) : base);
+  await writeOutputFile(target, torchFill(tensors, archive, `'${target}'`));
+}
+
+/**
+ * The `torch.save` zip file of `tensors` as bytes in memory; its folder inside the zip is
+ * `options.archiveName` (default "archive").
+ *
+ * @example Usage
+ * ```ts
+ * import { encodeTorch } from "./torch_writer.ts";
+ * import { openCheckpointSource } from "./open_checkpoint.ts";
+ * import { BytesSource } from "./byte_source.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const b = { dtype: "float32", shape: [2], data: new Float32Array([0.5, -1]) } as const;
+ * const bytes = await encodeTorch(new Map([["model.1.bias", b]]), { archiveName: "G" });
+ * using checkpoint = await openCheckpointSource(new BytesSource(bytes, "G.pth"));
+ * deepEqual((await checkpoint.read("model.1.bias")).data, new Float32Array([0.5, -1]));
+ * ```
+ */
+export function encodeTorch(
+  tensors: Iterable<readonly [string, TensorSource]>,
+  options: SaveTorchOptions = {},
+): Promise<Uint8Array> {
+  try {
+    return collect(torchFill(tensors, options.archiveName ?? "archive", "the torch bytes"));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Checks `tensors` and writes the pickle; the returned fill writes the zip. */
+function torchFill(
+  tensors: Iterable<readonly [string, TensorSource]>,
+  archive: string,
+  target: string,
+): Fill {
   if (archive === "" || archive.includes("/")) {
     throw new RangeError(
-      `Cannot save '${target}' as the archive name must be a non-empty name without '/': current value is '${archive}'`,
+      `Cannot save ${target} as the archive name must be a non-empty name without '/': current value is '${archive}'`,
     );
   }
   const entries = [...tensors];
@@ -57,7 +95,7 @@ export async function saveTorch(
     checkTensorSource(key, source);
     if (keys.has(key)) {
       throw new RangeError(
-        `Cannot save '${target}' as a key appears twice: current value is '${key}'`,
+        `Cannot save ${target} as a key appears twice: current value is '${key}'`,
       );
     }
     keys.add(key);
@@ -76,7 +114,7 @@ export async function saveTorch(
     pickle.global("collections", "OrderedDict").emptyTuple().reduce().tuple().reduce();
   });
 
-  await writeOutputFile(target, async (write) => {
+  return async (write) => {
     const zip = new ZipWriter(write);
     await zip.add(`${archive}/data.pkl`, pickle.setItems().stop());
     await zip.add(`${archive}/byteorder`, new TextEncoder().encode("little"));
@@ -86,5 +124,5 @@ export async function saveTorch(
     }
     await zip.add(`${archive}/version`, new TextEncoder().encode("3\n"));
     await zip.finish();
-  });
+  };
 }
