@@ -29,14 +29,14 @@
  * @module
  */
 
-import { normalize, resolve, sep } from "node:path";
+import { normalize, posix, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { handleApi, refusal, ROUTES } from "./api.ts";
 import { hostRefusal, localHosts, originRefusal, readBody, typeRefusal } from "./guard.ts";
 import type { EditorSession } from "./session.ts";
 
-/** The folder of the page's files. */
-export const STATIC_DIR: string = fileURLToPath(new URL("./static/", import.meta.url));
+/** The page's files, beside this module: a folder, or a URL when imported over https. */
+const STATIC_ROOT = new URL("./static/", import.meta.url);
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -64,21 +64,53 @@ export function staticPath(root: string, urlPath: string): string | undefined {
   return full.startsWith(base + sep) ? full : undefined;
 }
 
-async function serveStatic(root: string, urlPath: string): Promise<Response> {
-  const path = staticPath(root, urlPath);
-  const type = path && TYPES[path.slice(path.lastIndexOf("."))];
+async function serveStatic(root: string | URL, urlPath: string): Promise<Response> {
   const missing = () => refusal(404, "No such file among the page's files");
-  if (!path || !type) return missing();
-  try {
-    return new Response(await Deno.readFile(path), {
-      headers: { "content-type": type, "cache-control": "no-store" },
-    });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
+  let bytes: Uint8Array | undefined;
+  let type: string | undefined;
+  if (typeof root === "string" || root.protocol === "file:") {
+    const path = staticPath(typeof root === "string" ? root : fileURLToPath(root), urlPath);
+    type = path && TYPES[path.slice(path.lastIndexOf("."))];
+    if (!path || !type) return missing();
+    try {
+      bytes = await Deno.readFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
+        return missing();
+      }
+      throw error;
+    }
+  } else {
+    // The package imported over https: the files are fetched beside this module.
+    const rel = staticRelative(urlPath);
+    type = rel && TYPES[rel.slice(rel.lastIndexOf("."))];
+    if (!rel || !type) return missing();
+    const response = await fetch(new URL(rel, root));
+    if (!response.ok) {
+      await response.body?.cancel();
       return missing();
     }
-    throw error;
+    bytes = new Uint8Array(await response.arrayBuffer());
   }
+  return new Response(bytes as Uint8Array<ArrayBuffer>, {
+    headers: { "content-type": type, "cache-control": "no-store" },
+  });
+}
+
+/**
+ * The relative path a URL path names under the page's root, or undefined when it would leave
+ * it (as {@linkcode staticPath}, for a root that is a URL).
+ */
+function staticRelative(urlPath: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes("\0") || decoded.includes("\\")) return undefined;
+  const rel = posix.normalize(decoded === "/" ? "index.html" : decoded.replace(/^\/+/, ""));
+  return rel.startsWith("..") || rel.startsWith("/") || rel === "." ? undefined : rel;
 }
 
 /** The default cap of a JSON body, in bytes (1 MiB). */
@@ -92,7 +124,7 @@ export const BODY_TIMEOUT: number = 10_000;
 export interface ServeOptions {
   /** The port (0: any free one). */
   port?: number;
-  /** Folder of the page's files (default {@linkcode STATIC_DIR}). */
+  /** Folder of the page's files (default: `static/` beside this module). */
   staticDir?: string;
   /** Called once listening, with the page's URL. */
   onListen?: (url: string) => void;
@@ -116,7 +148,7 @@ function wrongMethod(method: string, path: string, allow: string): Response {
 
 /** Starts the editor's server on 127.0.0.1; see the module doc. */
 export function serveEditor(session: EditorSession, options: ServeOptions = {}): Deno.HttpServer {
-  const root = options.staticDir ?? STATIC_DIR;
+  const root: string | URL = options.staticDir ?? STATIC_ROOT;
   const jsonLimit = options.jsonLimit ?? JSON_LIMIT;
   const uploadLimit = options.uploadLimit ?? UPLOAD_LIMIT;
   const timeout = options.bodyTimeout ?? BODY_TIMEOUT;

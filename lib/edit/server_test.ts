@@ -5,7 +5,7 @@ import { gpu } from "../../tests/check.ts";
 import { decodePng, encodePng } from "../data/png.ts";
 import type { FeatureClusters } from "../features/clusters.ts";
 import { defineG } from "../pix2pixhd/networks/define_g.ts";
-import { serveEditor, type ServeOptions, STATIC_DIR, staticPath } from "./server.ts";
+import { serveEditor, type ServeOptions, staticPath } from "./server.ts";
 import { EditorSession, type SceneSource } from "./session.ts";
 import type { SceneMaps } from "./scene.ts";
 
@@ -632,10 +632,16 @@ Deno.test("editor server: the page's files, and no path outside them", async () 
     const index = await fetch(url);
     equal(index.status, 200);
     equal(index.headers.get("content-type"), "text/html; charset=utf-8");
-    equal(await index.text(), await Deno.readTextFile(join(STATIC_DIR, "index.html")));
+    equal(
+      await index.text(),
+      await Deno.readTextFile(new URL("./static/index.html", import.meta.url)),
+    );
     const script = await fetch(`${url}editor.js`);
     equal(script.headers.get("content-type"), "text/javascript; charset=utf-8");
-    equal(await script.text(), await Deno.readTextFile(join(STATIC_DIR, "editor.js")));
+    equal(
+      await script.text(),
+      await Deno.readTextFile(new URL("./static/editor.js", import.meta.url)),
+    );
     const css = await fetch(`${url}editor.css`);
     equal(css.headers.get("content-type"), "text/css; charset=utf-8");
     await css.body?.cancel();
