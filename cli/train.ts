@@ -18,14 +18,25 @@ import { test } from "../lib/app/test.ts";
 import { train } from "../lib/app/train.ts";
 import { runCli } from "../lib/app/cli.ts";
 
-const FIXTURES = fileURLToPath(new URL("../fixtures/data/city", import.meta.url));
+const FIXTURES = new URL("../fixtures/data/city", import.meta.url);
 
-/** The demo's flags: a small coarse-to-fine model on the 16 fixture scenes (256×128). */
-export const DEMO_ARGS: readonly string[] = [
+/**
+ * The demo's dataset: the 16 fixture scenes, which come with a checkout of the repository
+ * (the package imported from a URL has no fixtures).
+ */
+function fixtures(): string {
+  if (FIXTURES.protocol !== "file:") {
+    throw new TypeError(
+      `Cannot train the demo as its dataset comes with a checkout of the repository, not with the package: current value is ${FIXTURES.href} (give --dataroot and the other flags, see --help)`,
+    );
+  }
+  return fileURLToPath(FIXTURES);
+}
+
+/** The demo's flags, but the dataset: a small coarse-to-fine model on 256×128 scenes. */
+const DEMO_FLAGS: readonly string[] = [
   "--name",
   "demo",
-  "--dataroot",
-  FIXTURES,
   "--resize_or_crop",
   "none",
   "--netG",
@@ -73,7 +84,7 @@ export async function main(args: readonly string[]): Promise<number> {
       "No flags given: training the demo model on fixtures/data/city (--help lists the flags).",
     );
   }
-  const parsed = parseOptions("train", demo ? DEMO_ARGS : args);
+  const parsed = parseOptions("train", demo ? [...DEMO_FLAGS, "--dataroot", fixtures()] : args);
   const controller = new AbortController();
   const onInterrupt = () => {
     if (controller.signal.aborted) Deno.exit(130);
@@ -100,7 +111,7 @@ export async function main(args: readonly string[]): Promise<number> {
           "--checkpoints_dir",
           String(o.checkpoints_dir),
           "--dataroot",
-          FIXTURES,
+          String(o.dataroot),
           "--resize_or_crop",
           "none",
         ]),
