@@ -1,4 +1,4 @@
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal } from "node:assert/strict";
 import { decodeJpeg } from "./jpeg.ts";
 import { decodePng } from "./png.ts";
 import { colorizeLabels, encodeImage, imageBytes, labelColormap } from "./visuals.ts";

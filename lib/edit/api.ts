@@ -32,7 +32,9 @@ import { EditError, type EditorSession } from "./session.ts";
 
 /** An API path's method, and the type its body must declare. */
 export interface Route {
+  /** The method the path takes. */
   method: "GET" | "POST";
+  /** The type a POST's body must declare. */
   body?: "application/json" | "image/png";
 }
 

@@ -256,6 +256,7 @@ export function parseClusters(bytes: Uint8Array, name: string): FeatureClusters 
   return clustersFromJson(text, name);
 }
 
+/** The cluster chosen per class: label id → cluster index. */
 export type ClusterChoice = Map<number, number>;
 
 /** Options of {@linkcode chooseClusters}. */

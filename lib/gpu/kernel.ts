@@ -24,6 +24,7 @@ export interface Kernel {
 
 /** A WGSL validation error or a device error, naming the kernel it came from. */
 export class GpuKernelError extends Error {
+  /** An error of kernel `kernel` with the device's `message`. */
   constructor(kernel: string, message: string) {
     super(`Cannot run kernel '${kernel}' as the GPU rejected it: ${message}`);
     this.name = "GpuKernelError";
@@ -43,8 +44,11 @@ const PARAM_SLOTS = 512; // dispatches per submitted batch
 
 /** Runs kernels on the process's device. */
 export class Runtime {
+  /** The device and what it can do. */
   readonly gpu: Gpu;
+  /** The WebGPU device. */
   readonly device: GPUDevice;
+  /** The buffers tensors borrow and give back. */
   readonly pool: BufferPool;
   readonly #pipelines = new Map<string, GPUComputePipeline>();
   readonly #errors: Promise<GpuKernelError | null>[] = [];
@@ -57,6 +61,7 @@ export class Runtime {
   /** Dispatches recorded since the runtime was made. */
   dispatches = 0;
 
+  /** A runtime on `gpu`'s device. */
   constructor(gpu: Gpu) {
     this.gpu = gpu;
     this.device = gpu.device;

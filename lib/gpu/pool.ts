@@ -41,6 +41,7 @@ export class BufferPool {
   #allocated = 0;
   #peak = 0;
 
+  /** An empty pool of `device`'s buffers. */
   constructor(device: GPUDevice) {
     this.#device = device;
   }

@@ -14,8 +14,11 @@ const STEP = { name: "adam.step", code: src, entry: "step" };
 
 /** Adam's hyper-parameters (PyTorch's defaults; pix2pixHD uses lr 0.0002 and beta1 0.5). */
 export interface AdamOptions {
+  /** The learning rate (default 0.001). */
   lr?: number;
+  /** The moments' decay rates β1, β2 (default [0.9, 0.999]). */
   betas?: readonly [number, number];
+  /** Added to the second moment's root (default 1e-8). */
   eps?: number;
 }
 
@@ -35,13 +38,16 @@ export class Adam {
   readonly params: readonly Tensor[];
   /** The learning rate of the next step. */
   lr: number;
+  /** The moments' decay rates β1, β2. */
   readonly betas: readonly [number, number];
+  /** Added to the second moment's root. */
   readonly eps: number;
   /** Steps taken. */
   steps = 0;
   /** First and second moments, one pair per parameter. */
   readonly moments: { m: Tensor; v: Tensor }[];
 
+  /** Adam over `params` (each must require a gradient), with zero moments. */
   constructor(params: readonly Tensor[], options: AdamOptions = {}) {
     const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8 } = options;
     if (!(lr >= 0)) throw new RangeError(`Cannot use learning rate ${lr}: it must be >= 0`);

@@ -50,7 +50,9 @@ export interface EncoderNet {
 
 /** The networks a {@linkcode Trainer} trains (and the frozen VGG19 of the VGG loss). */
 export interface TrainerNetworks {
+  /** The generator. */
   netG: GeneratorNet;
+  /** The multi-scale discriminator. */
   netD: DiscriminatorNet;
   /** The encoder, trained with G (`--instance_feat` or `--label_feat`). */
   netE?: EncoderNet;

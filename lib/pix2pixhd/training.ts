@@ -5,7 +5,8 @@
  *
  * @example Train on a loader's batches
  * ```ts ignore
- * import { defineD, defineG, loadVgg19, resolveVggWeights, Trainer } from "@pix2pixhd/pix2pixhd";
+ * import { defineD, defineG, Trainer } from "@pix2pixhd/pix2pixhd";
+ * import { loadVgg19, resolveVggWeights } from "@pix2pixhd/pix2pixhd/fs";
  * const netG = defineG({ netG: "global", inputNc: 36 });
  * const netD = defineD({ inputNc: 39, numD: 2 });
  * const vgg = await loadVgg19(await resolveVggWeights({ vggWeights: "vgg19-dcbbe6f5.pth" }));
@@ -46,11 +47,4 @@ export {
   type TrainerNetworks,
   type TrainerOptions,
 } from "./trainer.ts";
-export { loadVgg19, Vgg19, VGG19_SLICES } from "./vgg19.ts";
-export {
-  defaultVggCacheDir,
-  resolveVggWeights,
-  VGG19_FILE,
-  VGG19_URL,
-  type VggWeightsOptions,
-} from "./vgg_weights.ts";
+export { Vgg19, VGG19_SLICES } from "./vgg19.ts";

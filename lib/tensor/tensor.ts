@@ -15,9 +15,11 @@ export type DType = "float32" | "int32";
 
 /** A GPU buffer shared by a tensor and its views, freed when the last holder releases it. */
 export class Storage {
+  /** The buffer. */
   readonly buffer: GPUBuffer;
   #refs = 1;
 
+  /** Holds `buffer` with one reference. */
   constructor(buffer: GPUBuffer) {
     this.buffer = buffer;
   }
@@ -36,7 +38,9 @@ export class Storage {
 
 /** An autograd record: how to turn the gradient of `output` into the gradients of `inputs`. */
 export interface Node {
+  /** The op's name, for errors and traces. */
   readonly name: string;
+  /** The op's inputs, in order. */
   readonly inputs: readonly Tensor[];
   /** Returns one gradient per input (null where the input needs none). Runs without grad. */
   backward(dy: Tensor, saved: readonly Tensor[]): (Tensor | null)[];
@@ -66,7 +70,9 @@ const scopes: Set<Tensor>[] = [];
 
 /** A float32 or int32 array on the GPU. */
 export class Tensor {
+  /** The shape, outermost first. */
   readonly shape: readonly number[];
+  /** The element type. */
   readonly dtype: DType;
   /** Number of elements. */
   readonly size: number;
