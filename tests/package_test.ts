@@ -60,6 +60,21 @@ Deno.test("mod.ts: the modules it runs import no node: module", async () => {
   ok([...fs.values()].some((deps) => deps.some((d) => d.startsWith("node:"))));
 });
 
+Deno.test("every export of deno.json passes deno doc --lint", async () => {
+  const exports: Record<string, string> = JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", ROOT)),
+  ).exports;
+  ok(Object.keys(exports).length >= 3);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--lint", ...Object.values(exports)],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  equal(out.code, 0, new TextDecoder().decode(out.stderr));
+});
+
 const TYPES: Record<string, string> = {
   ".ts": "application/typescript",
   ".wgsl": "text/plain",
