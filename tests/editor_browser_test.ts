@@ -2,7 +2,8 @@
  * The editor in headless Chromium (Debian's `chromium`, driven by playwright-core) on a tiny
  * trained run with instance features: select an object on the label map, pick another style
  * from its thumbnails, check that the photo changed, and mostly inside the object; undo and
- * check the photo is back; a bad upload shows its message on the page.
+ * check the photo is back; Save photo downloads it under its scene's name; a bad upload shows its
+ * message on the page.
  *
  * Without Chromium the test is skipped, except in CI (`CI` set), where it fails.
  */
@@ -86,8 +87,12 @@ Deno.test({
       await page.locator(`#variants img[data-cluster="${other}"]`).click();
       await page.waitForFunction(`Number(document.body.dataset.version) > ${v0}`);
       equal(JSON.stringify(scene.style(target.id)), JSON.stringify({ cluster: other }));
-      const shown = await page.evaluate<string>('document.getElementById("photo").src');
-      ok(shown.includes(`v=${editor.session.version}`), shown);
+      // The photo shown is the new version's, from a blob the page fetched.
+      const shown = await page.evaluate<string[]>(
+        '[document.getElementById("photo").src, document.getElementById("photo").dataset.version]',
+      );
+      ok(shown[0].startsWith("blob:"), shown[0]);
+      equal(shown[1], String(editor.session.version));
 
       // The photo changed, and per pixel far more inside the object than elsewhere. (G's
       // instance normalisation spreads a small shift over every pixel, so with a barely trained
@@ -117,6 +122,15 @@ Deno.test({
       await page.locator("#undo").click();
       await page.waitForFunction(`Number(document.body.dataset.version) > ${v1}`);
       equal((await photo(editor.url)).join(), before.join());
+
+      // Save photo downloads the photo under the name its response gives.
+      const [saved] = await Promise.all([
+        page.waitForEvent("download"),
+        page.locator("#save-photo").click(),
+      ]);
+      equal(saved.suggestedFilename(), `${editor.session.sceneName}_synthesized.png`);
+      const savedBytes = await Deno.readFile(await saved.path());
+      equal((decodePng(savedBytes).data as Uint8Array).join(), before.join());
 
       // A bad upload shows a clear message on the page.
       await page.locator("#upload").setInputFiles({

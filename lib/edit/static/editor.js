@@ -1,5 +1,8 @@
 // The scene editor's page: draws the coloured label map, shows the synthesized photo, and sends
-// each edit to the server, which answers with the new state.
+// each edit to the API, which answers with the new state. Every request goes through
+// `globalThis.pix2pixhdFetch` when a page answers the API itself (web/: G runs on the page's
+// WebGPU), else through `fetch` to the local server (cli/edit.ts); images and downloads are
+// fetched the same way and shown from blobs.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -26,7 +29,7 @@ async function call(method, path, body, raw) {
     init.body = JSON.stringify(body ?? {});
     init.headers = { "content-type": "application/json" };
   }
-  const response = await fetch(path, init);
+  const response = await apiFetch(new Request(path, init));
   const data = await response.json();
   if (!response.ok) {
     showError(data.error || `${response.status} ${response.statusText}`);
@@ -36,13 +39,64 @@ async function call(method, path, body, raw) {
   return data;
 }
 
-function loadImage(src) {
+/** The API's fetch: the page's own (`globalThis.pix2pixhdFetch`) or the network's. */
+function apiFetch(request) {
+  return (globalThis.pix2pixhdFetch ?? fetch)(request);
+}
+
+/** A GET's body as a blob; null (with the message shown) for a refusal. */
+async function fetchBlob(path) {
+  const response = await apiFetch(new Request(path));
+  if (!response.ok) {
+    const text = await response.text();
+    let message = `${response.status} ${response.statusText}: ${path}`;
+    try {
+      message = JSON.parse(text).error || message;
+    } catch {
+      // Not JSON: the status line says what went wrong.
+    }
+    showError(message);
+    return null;
+  }
+  return { blob: await response.blob(), disposition: response.headers.get("content-disposition") };
+}
+
+/** An image of a blob, loaded from an object URL that the caller revokes. */
+function loadImage(blob) {
+  const url = URL.createObjectURL(blob);
   return new Promise((resolve, reject) => {
     const img = new Image();
     img.onload = () => resolve(img);
-    img.onerror = () => reject(new Error(`cannot load ${src}`));
-    img.src = src;
+    img.onerror = () => {
+      URL.revokeObjectURL(url);
+      reject(
+        new Error(`Cannot show the image as it does not decode: current type is ${blob.type}`),
+      );
+    };
+    img.src = url;
   });
+}
+
+/** The file name of a Content-Disposition (RFC 6266's filename* first), or `fallback`. */
+function fileName(disposition, fallback) {
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition ?? "");
+  if (star) return decodeURIComponent(star[1]);
+  const plain = /filename="([^"]*)"/i.exec(disposition ?? "");
+  return plain ? plain[1] : fallback;
+}
+
+/** Saves a download of the API as a file named by its Content-Disposition. */
+async function download(path, fallback) {
+  const got = await fetchBlob(path);
+  if (!got) return;
+  const url = URL.createObjectURL(got.blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = fileName(got.disposition, fallback);
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 async function refresh(next) {
@@ -60,12 +114,20 @@ async function refresh(next) {
   const version = state.version;
   canvas.width = state.width;
   canvas.height = state.height;
-  const label = await loadImage(`/api/label.png?v=${version}`);
-  ctx.drawImage(label, 0, 0);
+  const label = await fetchBlob(`/api/label.png?v=${version}`);
+  if (!label) return;
+  const labelImage = await loadImage(label.blob);
+  URL.revokeObjectURL(labelImage.src);
+  ctx.drawImage(labelImage, 0, 0);
   $("busy").hidden = false;
-  const photo = await loadImage(`/api/photo.png?v=${version}`);
-  $("photo").src = photo.src;
+  const photo = await fetchBlob(`/api/photo.png?v=${version}`);
   $("busy").hidden = true;
+  if (!photo) return;
+  const photoImage = await loadImage(photo.blob);
+  const shown = $("photo");
+  if (shown.src.startsWith("blob:")) URL.revokeObjectURL(shown.src);
+  shown.src = photoImage.src;
+  shown.dataset.version = String(version);
   if (state.version === version) document.body.dataset.version = String(version);
 }
 
@@ -200,4 +262,23 @@ $("upload").onchange = async () => {
   await refresh(next);
 };
 
-call("GET", "/api/state").then(refresh);
+for (const [id, fallback] of [["save-label", "label.png"], ["save-photo", "photo.png"]]) {
+  $(id).onclick = (event) => {
+    event.preventDefault();
+    download($(id).getAttribute("href"), fallback);
+  };
+}
+
+/** (Re)starts the editor on the API's current model: scene list, palette, state. */
+function start() {
+  state = null;
+  chosenClass = 0;
+  $("scene").replaceChildren();
+  $("palette").replaceChildren();
+  select(null);
+  return call("GET", "/api/state").then(refresh);
+}
+
+// A page that loads another model calls this again.
+globalThis.pix2pixhdStart = start;
+start();
