@@ -7,6 +7,8 @@
  * @module
  */
 
+import { concatChunks } from "../io/chunks.ts";
+
 /**
  * The Host values that name a server on 127.0.0.1 at `port`: `127.0.0.1:PORT` and
  * `localhost:PORT` (also without the port when it is 80).
@@ -195,11 +197,5 @@ export async function readBody(request: Request, options: ReadBodyOptions): Prom
   } finally {
     clearTimeout(timer);
   }
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return body;
+  return concatChunks(chunks);
 }

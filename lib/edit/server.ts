@@ -29,7 +29,7 @@
  * @module
  */
 
-import { normalize, posix, resolve, sep } from "node:path";
+import { posix, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { handleApi, refusal, ROUTES } from "./api.ts";
 import { hostRefusal, localHosts, originRefusal, readBody, typeRefusal } from "./guard.ts";
@@ -50,15 +50,8 @@ const TYPES: Record<string, string> = {
  * (`..`, encoded or not, absolute paths, backslashes, NUL).
  */
 export function staticPath(root: string, urlPath: string): string | undefined {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(urlPath);
-  } catch {
-    return undefined;
-  }
-  if (decoded.includes("\0") || decoded.includes("\\")) return undefined;
-  const rel = normalize(decoded === "/" ? "index.html" : decoded.replace(/^\/+/, ""));
-  if (rel.startsWith("..") || rel.startsWith("/")) return undefined;
+  const rel = staticRelative(urlPath);
+  if (!rel) return undefined;
   const base = resolve(root);
   const full = resolve(base, rel);
   return full.startsWith(base + sep) ? full : undefined;

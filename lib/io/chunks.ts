@@ -28,13 +28,27 @@ export type Fill = (write: WriteChunk) => Promise<void>;
  */
 export async function collect(fill: Fill): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let total = 0;
   await fill((bytes) => {
     chunks.push(bytes.slice());
-    total += bytes.byteLength;
     return Promise.resolve();
   });
-  const out = new Uint8Array(total);
+  return concatChunks(chunks);
+}
+
+/**
+ * The chunks one after another in one array (the chunk itself when there is one).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { concatChunks } from "./chunks.ts";
+ *
+ * deepEqual(concatChunks([new Uint8Array([1]), new Uint8Array([2, 3])]), new Uint8Array([1, 2, 3]));
+ * ```
+ */
+export function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
   let offset = 0;
   for (const chunk of chunks) {
     out.set(chunk, offset);

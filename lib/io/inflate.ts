@@ -6,6 +6,8 @@
  * @module
  */
 
+import { concatChunks } from "./chunks.ts";
+
 /**
  * Compressed bytes fed to the inflater at a time. Deflate makes at most about 1032 bytes of one,
  * so a step makes at most about 17 MiB, which bounds how far past the limit the output can go.
@@ -63,12 +65,5 @@ export async function inflateRaw(
     }
     chunks.push(next.value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  return concatChunks(chunks);
 }

@@ -60,15 +60,11 @@ export async function saveSafetensors(
  * deepEqual((await checkpoint.read("w")).data, new Float32Array([1, -1]));
  * ```
  */
-export function encodeSafetensors(
+export async function encodeSafetensors(
   tensors: Iterable<readonly [string, TensorSource]>,
   options: SaveSafetensorsOptions = {},
 ): Promise<Uint8Array> {
-  try {
-    return collect(safetensorsFill(tensors, options, "the safetensors bytes"));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return await collect(safetensorsFill(tensors, options, "the safetensors bytes"));
 }
 
 /** Checks `tensors` and lays out the header; the returned fill writes the file. */

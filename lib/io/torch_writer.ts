@@ -67,15 +67,11 @@ export async function saveTorch(
  * deepEqual((await checkpoint.read("model.1.bias")).data, new Float32Array([0.5, -1]));
  * ```
  */
-export function encodeTorch(
+export async function encodeTorch(
   tensors: Iterable<readonly [string, TensorSource]>,
   options: SaveTorchOptions = {},
 ): Promise<Uint8Array> {
-  try {
-    return collect(torchFill(tensors, options.archiveName ?? "archive", "the torch bytes"));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return await collect(torchFill(tensors, options.archiveName ?? "archive", "the torch bytes"));
 }
 
 /** Checks `tensors` and writes the pickle; the returned fill writes the zip. */
