@@ -143,6 +143,6 @@ export { parseClusterNpy } from "./lib/features/npy_clusters.ts";
 
 // The scene editor, without a server.
 export * from "./lib/edit/scene.ts";
-export * from "./lib/edit/render.ts";
+export { type CropBox, type Generator, renderScene, styleVariants } from "./lib/edit/render.ts";
 export * from "./lib/edit/session.ts";
 export { classNames, handleApi, pageFetch, type Route, ROUTES } from "./lib/edit/api.ts";
