@@ -6,7 +6,8 @@
 //   MB  output-channel vec4s per thread in `correlate` (TM = 4·MB output channels)
 //   NB  pixel vec4s per thread in `correlate` (TN = 4·NB consecutive output columns)
 //   KHC, KWC  the kernel height and width of `correlate` when at most 4 (their taps are then
-//       straight-line code, which is faster than a loop), else 0
+//       straight-line code, which is faster than a loop), else 0; KHC only when KWC is 0, as
+//       SwiftShader cannot compile both unrolled
 //   CB  output-channel vec4s per thread in `weight_grad`
 //   CQ  input-channel vec4s per thread in `weight_grad` (1 when KWV = 2)
 //   KWV tap vec4s per thread in `weight_grad` (up to 4·KWV kernel columns per dispatch)

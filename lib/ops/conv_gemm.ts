@@ -117,7 +117,10 @@ function correlateTile(c: Correlation): Tile {
     ...BASE,
     mb: c.cout > 4 ? 2 : 1,
     nb,
-    khc: known(c.kh),
+    // Rows and columns are never both straight-line code: SwiftShader (Chrome's WebGPU
+    // fallback adapter) crashes its GPU process compiling the fully unrolled tap grid, and on
+    // lavapipe a loop over rows of straight-line taps is as fast (3×3, 16 and 64 channels).
+    khc: c.kw <= 4 ? 0 : known(c.kh),
     kwc: known(c.kw),
     s: c.stride,
   };
