@@ -99,10 +99,59 @@ function sameSize(image: Raster, label: Raster, path: string, labelPath: string)
  */
 export async function loadSample(entry: DatasetEntry, options: SampleOptions): Promise<Sample> {
   const paths = [entry.label, entry.inst, entry.image, entry.feat];
-  const [labelBytes, instBytes, imageBytes, featBytes] = await Promise.all(
+  const [label, inst, image, feat] = await Promise.all(
     paths.map((path) => path === undefined ? undefined : read(path)),
   );
-  const labelRaster = decodeImage(labelBytes!, entry.label);
+  return decodeSample({ label: label!, inst, image, feat }, entry, options);
+}
+
+/** The bytes of one sample's files, as {@linkcode decodeSample} takes them. */
+export interface SampleBytes {
+  /** The label map's file. */
+  label: Uint8Array;
+  /** The instance map's file. */
+  inst?: Uint8Array;
+  /** The photo's file. */
+  image?: Uint8Array;
+  /** The feature map's file. */
+  feat?: Uint8Array;
+}
+
+/**
+ * {@linkcode loadSample} for files already read (a web page's, say): decodes and transforms the
+ * bytes given; `entry` names each file in errors.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { encodePng } from "./png.ts";
+ * import { decodeSample } from "./sample.ts";
+ *
+ * const label = encodePng({ width: 4, height: 2, channels: 1, data: new Uint8Array(8).fill(7) });
+ * const sample = decodeSample({ label }, { key: "a", label: "a.png" }, {
+ *   labelNc: 35,
+ *   transform: { resizeOrCrop: "scale_width", loadSize: 8 },
+ *   seed: 0,
+ * });
+ * deepEqual([sample.width, sample.height, sample.label[15]], [8, 4, 7]);
+ * ```
+ */
+export function decodeSample(
+  bytes: SampleBytes,
+  entry: DatasetEntry,
+  options: SampleOptions,
+): Sample {
+  const { label: labelBytes, inst: instBytes, image: imageBytes, feat: featBytes } = bytes;
+  for (const k of ["inst", "image", "feat"] as const) {
+    if ((bytes[k] === undefined) !== (entry[k] === undefined)) {
+      throw new TypeError(
+        `Cannot decode the sample of ${entry.label} as its ${k} file and name must come together: current value is ${
+          bytes[k] === undefined ? "a name without bytes" : "bytes without a name"
+        }`,
+      );
+    }
+  }
+  const labelRaster = decodeImage(labelBytes, entry.label);
   const params = drawParams(labelRaster, options.transform, new Rng(options.seed));
   const plan = planTransform(labelRaster, options.transform, params);
   const { width, height } = plan.crop;
