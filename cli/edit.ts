@@ -11,9 +11,13 @@
  * (`--phase test` by default); the run's `opt.json` supplies the architecture, and a model with
  * features reads the clusters `cli/encode.ts` wrote.
  *
+ * `--export_site DIR` serves nothing: it writes the editor as a static web page that runs G in
+ * the browser, with the run's G, clusters and first `--how_many` scenes, and exits.
+ *
  * @module
  */
 import { edit } from "../lib/app/edit.ts";
+import { exportSite } from "../lib/app/export_site.ts";
 import { helpText, parseOptions } from "../lib/app/options.ts";
 import { runCli } from "../lib/app/cli.ts";
 
@@ -23,11 +27,16 @@ export async function main(args: readonly string[]): Promise<number> {
     console.log(helpText("edit"));
     return 0;
   }
+  const parsed = parseOptions("edit", args);
+  if (parsed.options.export_site) {
+    await exportSite(parsed);
+    return 0;
+  }
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   Deno.addSignalListener("SIGINT", onSignal);
   try {
-    const editor = await edit(parseOptions("edit", args), { signal: stop.signal });
+    const editor = await edit(parsed, { signal: stop.signal });
     await editor.server.finished;
     editor.dispose();
   } finally {

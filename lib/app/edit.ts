@@ -18,6 +18,7 @@ import { loadNetwork, networkPath } from "./checkpoints.ts";
 import { readRunClusters } from "./features.ts";
 import { buildG, transformOptions, usesFeatures, withRunArchitecture } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
+import type { FeatureClusters } from "../features/clusters.ts";
 
 /** Options of {@linkcode edit} beyond the flags. */
 export interface EditHooks {
@@ -41,9 +42,26 @@ export interface EditResult {
   dispose(): void;
 }
 
-/** Starts the editor for parsed `cli/edit.ts` options; see the module doc. */
-export async function edit(parsed: ParsedOptions, hooks: EditHooks = {}): Promise<EditResult> {
-  const print = hooks.print ?? ((line: string) => console.log(line));
+/** A run as the editor opens it: its options, G's file, its clusters and its scenes. */
+export interface EditRun {
+  /** The options, with the run's architecture. */
+  options: Options;
+  /** G's checkpoint. */
+  gPath: string;
+  /** The feature clusters and their file, when G takes features. */
+  clusters?: { clusters: FeatureClusters; path: string };
+  /** The first `--how_many` label maps of `<dataroot>/<phase>`, at the run's transform's size. */
+  scenes: SceneSource[];
+}
+
+/**
+ * Reads what the editor needs of a run for parsed `cli/edit.ts` options, checking the options,
+ * G's checkpoint, the clusters and the scenes; `print` gets what was read from where.
+ */
+export async function openEditRun(
+  parsed: ParsedOptions,
+  print: (line: string) => void,
+): Promise<EditRun> {
   const ckpt = join(parsed.options.checkpoints_dir as string, parsed.options.name as string);
   const { options: o, file } = await withRunArchitecture(parsed.options, parsed.given, ckpt);
   if (file) print(`architecture from ${file}`);
@@ -90,7 +108,20 @@ export async function edit(parsed: ParsedOptions, hooks: EditHooks = {}): Promis
       return { width: s.width, height: s.height, label: s.label, inst };
     },
   }));
+  return clusters ? { options: o, gPath, clusters, scenes } : { options: o, gPath, scenes };
+}
 
+/** Starts the editor for parsed `cli/edit.ts` options; see the module doc. */
+export async function edit(parsed: ParsedOptions, hooks: EditHooks = {}): Promise<EditResult> {
+  const print = hooks.print ?? ((line: string) => console.log(line));
+  if (parsed.options.export_site) {
+    throw new TypeError(
+      `Cannot serve the editor with --export_site: current value is ${parsed.options.export_site} (exportSite writes the site)`,
+    );
+  }
+  const { options: o, gPath, clusters, scenes } = await openEditRun(parsed, print);
+  const labelNc = o.label_nc as number;
+  const noInstance = o.no_instance as boolean;
   const rt = await initGpu();
   print(`adapter: ${rt.gpu.adapter}`);
   const netG = buildG(o);

@@ -289,6 +289,14 @@ export const FLAGS: readonly Flag[] = [
   ),
   // edit
   f("port", "int", 0, "edit", EDIT, "the editor's port on 127.0.0.1 (0: any free port)"),
+  f(
+    "export_site",
+    "string",
+    "",
+    "edit",
+    EDIT,
+    "instead of serving, write the editor as a static web page running G in the browser into this folder, with site.json, G, the clusters and the first --how_many scenes",
+  ),
   // compatibility
   f("gpu_ids", "string", "0", "base", OTHER, "GPU ids", {
     noEffect: "WebGPU runs on the one adapter it picks",
