@@ -98,3 +98,19 @@ export function featureRun(): Promise<FeatureRun> {
   })();
   return made;
 }
+
+/**
+ * Writes the run's clusters as `name` in its checkpoint folder with centres spread over
+ * [-1, 1], and returns the file's path. The tiny run's E is barely trained, so its centres lie
+ * within 0.01 of each other and a style change would be invisible; these keep its classes.
+ */
+export async function writeSpreadClusters(run: FeatureRun, name: string): Promise<string> {
+  const encoded = JSON.parse(await Deno.readTextFile(run.encoded.clusters));
+  const spread = [[1, 1, 1], [-1, -1, -1], [1, -1, 0]];
+  for (const label of Object.keys(encoded.labels)) {
+    encoded.labels[label] = spread.slice(0, encoded.labels[label].length);
+  }
+  const path = join(run.checkpoints, "feat", name);
+  await Deno.writeTextFile(path, JSON.stringify(encoded));
+  return path;
+}

@@ -17,20 +17,19 @@
 import { Buffer } from "node:buffer";
 import { equal, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { chromium, type Page } from "playwright-core";
+// A test-only dependency, kept out of the package's import map.
+// deno-lint-ignore no-import-prefix
+import { chromium, type Page } from "npm:playwright-core@1.65.1";
 import { edit } from "../lib/app/edit.ts";
 import { exportSite } from "../lib/app/export_site.ts";
 import { parseOptions } from "../lib/app/options.ts";
 import { buildWeb } from "../lib/app/web_build.ts";
 import { decodePng } from "../lib/data/png.ts";
 import { gpu } from "./check.ts";
-import { featureArgs, featureRun } from "./feature_run.ts";
+import { CHROMIUM, haveChromium } from "./chromium.ts";
+import { featureArgs, featureRun, writeSpreadClusters } from "./feature_run.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/lib/chromium/chromium";
-const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!haveChromium && Deno.env.get("CI")) {
-  throw new Error(`Chromium is needed in CI for the web page test: ${CHROMIUM} does not exist`);
-}
+const chromiumPresent = await haveChromium("the web page test");
 
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
@@ -101,19 +100,14 @@ const version = async (page: Page) => Number(await page.evaluate("document.body.
 
 Deno.test({
   name: "web page: a site and picked files synthesize as Deno does, restyle, undo, stay local",
-  ignore: !haveChromium,
+  ignore: !chromiumPresent,
   fn: async () => {
     await gpu();
     const run = await featureRun();
-    // Centres spread over [-1, 1], so that a style change is visible (see the editor test).
-    const encoded = JSON.parse(await Deno.readTextFile(run.encoded.clusters));
-    const spread = [[1, 1, 1], [-1, -1, -1], [1, -1, 0]];
-    for (const label of Object.keys(encoded.labels)) {
-      encoded.labels[label] = spread.slice(0, encoded.labels[label].length);
-    }
-    const runDir = join(run.checkpoints, "feat");
+    // Centres spread over [-1, 1], so that a style change is visible.
     const clusterName = "features_clustered_spread.json";
-    await Deno.writeTextFile(join(runDir, clusterName), JSON.stringify(encoded));
+    await writeSpreadClusters(run, clusterName);
+    const runDir = join(run.checkpoints, "feat");
     const args = [...featureArgs(run), "--cluster_path", clusterName, "--how_many", "2"];
 
     const root = await Deno.makeTempDir({ prefix: "pix2pixhd_web_" });

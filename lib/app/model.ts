@@ -10,6 +10,7 @@ import { mixSeed } from "../data/rng.ts";
 import { defineD } from "../pix2pixhd/networks/define_d.ts";
 import {
   buildGenerator,
+  GENERATOR_ARCHITECTURE_FLAGS,
   type GeneratorArchitecture,
   generatorInputNc as inputNcOf,
   usesFeatures as usesFeaturesOf,
@@ -25,24 +26,11 @@ import { join } from "node:path";
 import { type Options, readOptJson } from "./options.ts";
 
 /** The flags that fix the generator's (and the encoder's) layout and input. */
-export const GENERATOR_FLAGS = [
-  "label_nc",
-  "input_nc",
-  "output_nc",
-  "no_instance",
-  "netG",
-  "ngf",
-  "n_downsample_global",
-  "n_blocks_global",
-  "n_local_enhancers",
-  "n_blocks_local",
-  "norm",
-  "instance_feat",
-  "label_feat",
-  "feat_num",
+export const GENERATOR_FLAGS: readonly string[] = [
+  ...GENERATOR_ARCHITECTURE_FLAGS,
   "nef",
   "n_downsample_E",
-] as const;
+];
 
 /** The flags that fix the discriminator's layout. */
 export const DISCRIMINATOR_FLAGS = ["num_D", "n_layers_D", "ndf", "no_ganFeat_loss", "no_lsgan"];

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { parseJsonObject } from "../io/json.ts";
 
 /** A program: `cli/train.ts`, `cli/test.ts`, `cli/encode.ts` or `cli/edit.ts`. */
 export type Command = "train" | "test" | "encode" | "edit";
@@ -664,16 +665,9 @@ export function optJson(options: Options): string {
 
 /** Reads `opt.json`, turning "inf" back into `Infinity`. */
 export function readOptJson(text: string, file: string): Options {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new SyntaxError(`Cannot read ${file} as it is not JSON: ${(error as Error).message}`);
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new TypeError(`Cannot read ${file} as it must hold an object: current value is ${text}`);
-  }
   const out: Record<string, string | number | boolean> = {};
-  for (const [k, v] of Object.entries(raw)) out[k] = v === "inf" ? Infinity : v;
+  for (const [k, v] of Object.entries(parseJsonObject(text, file))) {
+    out[k] = v === "inf" ? Infinity : v as string | number | boolean;
+  }
   return Object.freeze(out);
 }

@@ -19,6 +19,8 @@
  *
  * @module
  */
+import { parseJsonObject } from "../io/json.ts";
+import { GENERATOR_ARCHITECTURE_FLAGS } from "../pix2pixhd/architecture.ts";
 
 /** A file's name and bytes. */
 export interface NamedBytes {
@@ -62,20 +64,7 @@ export const SITE_FORMAT = "pix2pixhd-editor-site";
 
 /** The options a site keeps: G's architecture, the transform of its scenes, the seed of styles. */
 export const SITE_OPTIONS: readonly string[] = [
-  "label_nc",
-  "input_nc",
-  "output_nc",
-  "no_instance",
-  "netG",
-  "ngf",
-  "n_downsample_global",
-  "n_blocks_global",
-  "n_local_enhancers",
-  "n_blocks_local",
-  "norm",
-  "instance_feat",
-  "label_feat",
-  "feat_num",
+  ...GENERATOR_ARCHITECTURE_FLAGS,
   "resize_or_crop",
   "loadSize",
   "fineSize",
@@ -140,16 +129,7 @@ function path(value: unknown, what: string, file: string): string {
  * ```
  */
 export function parseSite(text: string, file: string): Site {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new SyntaxError(`Cannot read ${file} as it is not JSON: ${(error as Error).message}`);
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new TypeError(`Cannot read ${file} as it must hold an object`);
-  }
-  const o = raw as Record<string, unknown>;
+  const o = parseJsonObject(text, file);
   if (o.format !== SITE_FORMAT || o.version !== 1) {
     throw new TypeError(
       `Cannot read ${file} as its format must be ${SITE_FORMAT} version 1: current value is ${

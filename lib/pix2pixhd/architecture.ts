@@ -42,6 +42,24 @@ export interface GeneratorArchitecture {
   feat_num: number;
 }
 
+/** The keys of {@linkcode GeneratorArchitecture}, in the order of the original's flags. */
+export const GENERATOR_ARCHITECTURE_FLAGS: readonly (keyof GeneratorArchitecture)[] = [
+  "label_nc",
+  "input_nc",
+  "output_nc",
+  "no_instance",
+  "netG",
+  "ngf",
+  "n_downsample_global",
+  "n_blocks_global",
+  "n_local_enhancers",
+  "n_blocks_local",
+  "norm",
+  "instance_feat",
+  "label_feat",
+  "feat_num",
+];
+
 const NUMBERS = [
   "label_nc",
   "input_nc",
