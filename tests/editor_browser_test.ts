@@ -9,7 +9,6 @@
  */
 import { Buffer } from "node:buffer";
 import { equal, ok } from "node:assert/strict";
-import { join } from "node:path";
 // A test-only dependency, kept out of the package's import map.
 // deno-lint-ignore no-import-prefix
 import { chromium } from "npm:playwright-core@1.65.1";
@@ -33,7 +32,7 @@ Deno.test({
   fn: async () => {
     await gpu();
     const run = await featureRun();
-    const clusterFile = await writeSpreadClusters(run, "editor_clusters.json");
+    await writeSpreadClusters(run, "editor_clusters.json");
     const stop = new AbortController();
     const editor = await edit(
       parseOptions("edit", [...featureArgs(run), "--cluster_path", "editor_clusters.json"]),
