@@ -37,7 +37,7 @@ export {
   renderStreetScene,
   type StreetScene,
   writeStreetDataset,
-} from "./lib/data/make.ts";
+} from "./lib/data/synthetic/make.ts";
 export { loadVgg19 } from "./lib/pix2pixhd/vgg19.ts";
 export {
   defaultVggCacheDir,

@@ -129,7 +129,6 @@ export {
 
 // pix2pixHD.
 export * from "./lib/pix2pixhd/mod.ts";
-export * from "./lib/pix2pixhd/training.ts";
 export {
   architectureOf,
   buildGenerator,
@@ -139,7 +138,7 @@ export {
 } from "./lib/pix2pixhd/architecture.ts";
 export { generatePhoto, type PhotoInputs } from "./lib/pix2pixhd/photo.ts";
 export * from "./lib/features/clusters.ts";
-export { parseClusterNpy } from "./lib/features/npy_clusters.ts";
+export { parseClusterNpy } from "./lib/io/npy.ts";
 
 // The scene editor, without a server.
 export * from "./lib/edit/scene.ts";

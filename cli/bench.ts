@@ -6,7 +6,7 @@
  */
 
 import { initGpu } from "../lib/gpu/kernel.ts";
-import { benchData } from "../lib/data/bench.ts";
+import { benchData } from "../lib/data/synthetic/bench.ts";
 import { benchAdam } from "./bench/adam.ts";
 import { benchConv } from "./bench/conv.ts";
 import { benchEdit } from "./bench/edit.ts";

@@ -1,6 +1,6 @@
 import { equal, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
-import { writeStreetDataset } from "../lib/data/make.ts";
+import { writeStreetDataset } from "../lib/data/synthetic/make.ts";
 import { main } from "./check_dataset.ts";
 
 const city = new URL("../fixtures/data/city", import.meta.url).pathname;

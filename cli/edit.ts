@@ -19,7 +19,7 @@
 import { edit } from "../lib/app/edit.ts";
 import { exportSite } from "../lib/app/export_site.ts";
 import { helpText, parseOptions } from "../lib/app/options.ts";
-import { runCli } from "../lib/app/cli.ts";
+import { runCli } from "./run_cli.ts";
 
 /** Runs the command until Ctrl-C; resolves to the exit code. */
 export async function main(args: readonly string[]): Promise<number> {

@@ -14,7 +14,7 @@
  */
 import { encode } from "../lib/app/encode.ts";
 import { helpText, parseOptions } from "../lib/app/options.ts";
-import { runCli } from "../lib/app/cli.ts";
+import { runCli } from "./run_cli.ts";
 
 /** Runs the command; resolves to the exit code. */
 export async function main(args: readonly string[]): Promise<number> {

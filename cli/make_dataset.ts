@@ -9,7 +9,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { writeStreetDataset } from "../lib/data/make.ts";
+import { writeStreetDataset } from "../lib/data/synthetic/make.ts";
 
 const USAGE =
   `Usage: deno run -A cli/make_dataset.ts --out DIR --count N --width W --height H --seed S

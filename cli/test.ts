@@ -12,7 +12,7 @@
  */
 import { helpText, parseOptions } from "../lib/app/options.ts";
 import { test } from "../lib/app/test.ts";
-import { runCli } from "../lib/app/cli.ts";
+import { runCli } from "./run_cli.ts";
 
 /** Runs the command; resolves to the exit code. */
 export async function main(args: readonly string[]): Promise<number> {

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { helpText, parseOptions } from "../lib/app/options.ts";
 import { test } from "../lib/app/test.ts";
 import { train } from "../lib/app/train.ts";
-import { runCli } from "../lib/app/cli.ts";
+import { runCli } from "./run_cli.ts";
 
 const FIXTURES = new URL("../fixtures/data/city", import.meta.url);
 

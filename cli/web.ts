@@ -12,7 +12,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { runCli } from "../lib/app/cli.ts";
+import { runCli } from "./run_cli.ts";
 import { buildWeb } from "../lib/app/web_build.ts";
 
 export { buildWeb };

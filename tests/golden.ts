@@ -8,7 +8,7 @@ import { equal } from "node:assert/strict";
 import { goldenDir } from "../lib/io/_test_utils.ts";
 import { openCheckpoint } from "../lib/io/open_checkpoint.ts";
 import type { Module } from "../lib/nn/module.ts";
-import type { DefineDOptions, DefineGOptions } from "../lib/pix2pixhd/mod.ts";
+import type { DefineDOptions, DefineGOptions } from "../lib/pix2pixhd/networks/mod.ts";
 
 /** shared/golden, or undefined where it is absent (the golden tests are then ignored). */
 export const golden: string | undefined = goldenDir();

@@ -11,7 +11,7 @@ import { avgPool2d } from "../lib/ops/avg_pool2d.ts";
 import { conv2d } from "../lib/ops/conv2d.ts";
 import { leakyRelu } from "../lib/ops/elementwise.ts";
 import { uniqueIds } from "../lib/ops/instance_pool.ts";
-import { defineD, defineG } from "../lib/pix2pixhd/mod.ts";
+import { defineD, defineG } from "../lib/pix2pixhd/networks/mod.ts";
 import { noGrad } from "../lib/tensor/autograd.ts";
 import { Tensor } from "../lib/tensor/tensor.ts";
 import { gpu, randn } from "./check.ts";

@@ -23,7 +23,7 @@ import { loadSample } from "../lib/data/sample.ts";
 import { openCheckpoint } from "../lib/io/open_checkpoint.ts";
 import { toFloat32 } from "../lib/io/to_float32.ts";
 import type { Module } from "../lib/nn/module.ts";
-import { defineD, defineG } from "../lib/pix2pixhd/mod.ts";
+import { defineD, defineG } from "../lib/pix2pixhd/networks/mod.ts";
 import { LOSS_NAMES, Trainer } from "../lib/pix2pixhd/trainer.ts";
 import { loadVgg19 } from "../lib/pix2pixhd/vgg19.ts";
 import { gpu } from "./check.ts";

@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { checkDataset } from "./check.ts";
-import { writeStreetDataset } from "./make.ts";
+import { writeStreetDataset } from "./synthetic/make.ts";
 import { encodePng } from "./png.ts";
 
 const city = new URL("../../fixtures/data/city", import.meta.url).pathname;

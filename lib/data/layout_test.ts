@@ -1,7 +1,7 @@
 import { deepEqual, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { listDataset, pairingKey, scanDataset } from "./layout.ts";
-import { writeStreetDataset } from "./make.ts";
+import { writeStreetDataset } from "./synthetic/make.ts";
 
 const city = new URL("../../fixtures/data/city", import.meta.url).pathname;
 

@@ -2,7 +2,7 @@ import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import type { Batch } from "./batch.ts";
 import { type DatasetEntry, listDataset } from "./layout.ts";
 import { DataLoader, type LoaderOptions } from "./loader.ts";
-import { writeStreetDataset } from "./make.ts";
+import { writeStreetDataset } from "./synthetic/make.ts";
 
 const city = new URL("../../fixtures/data/city", import.meta.url).pathname;
 const entries = await listDataset(city);

@@ -1,6 +1,6 @@
 import { equal, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
-import { writeStreetDataset } from "./make.ts";
+import { writeStreetDataset } from "./synthetic/make.ts";
 import { openDataset } from "./open.ts";
 import { encodePng } from "./png.ts";
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { toRgb } from "./convert.ts";
 import { decodeImage } from "./decode.ts";
 import { listDataset } from "./layout.ts";
-import { writeStreetDataset } from "./make.ts";
+import { writeStreetDataset } from "./synthetic/make.ts";
 import { decodePng, encodePng } from "./png.ts";
 import { resizeBicubic, resizeNearest } from "./resize.ts";
 import { loadSample } from "./sample.ts";

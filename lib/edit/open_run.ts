@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { layoutStreet } from "../data/street.ts";
+import { layoutStreet } from "../data/synthetic/street.ts";
 import { mixSeed } from "../data/rng.ts";
 import { decodeSample } from "../data/sample.ts";
 import {

@@ -9,7 +9,7 @@
 
 import { kmeans } from "ml-kmeans";
 import { instanceLabel } from "../data/convert.ts";
-import { parseClusterNpy } from "./npy_clusters.ts";
+import { parseClusterNpy } from "../io/npy.ts";
 import { mixSeed, Rng } from "../data/rng.ts";
 
 export { instanceLabel };

@@ -1,36 +1,51 @@
 /**
- * pix2pixHD's networks, with PyTorch's state_dict keys so that NVIDIA's checkpoints load as they
- * are: the global generator, the local enhancer, the feature encoder and the multi-scale
- * discriminator, and `defineG` / `defineD` to build them from a configuration.
+ * pix2pixHD's model: its networks (`networks/`), and the training half: input
+ * assembly on the GPU, the GAN, feature-matching and VGG19 losses, the VGG19 feature slices and
+ * their weights, the image pool, and the training step with its inference.
  *
- * @example Load a generator checkpoint and run it
+ * @example Train on a loader's batches
  * ```ts ignore
- * import { defineG, noGrad, openCheckpoint } from "@pix2pixhd/pix2pixhd";
- * const g = defineG({ netG: "global", inputNc: 36 });
- * using checkpoint = await openCheckpoint("checkpoints/label2city_512p/latest_net_G.pth");
- * await g.loadStateDict(checkpoint.tensors);
- * const image = noGrad(() => g.forward(input));
+ * import { defineD, defineG, Trainer } from "@pix2pixhd/pix2pixhd";
+ * import { loadVgg19, resolveVggWeights } from "@pix2pixhd/pix2pixhd/fs";
+ * const netG = defineG({ netG: "global", inputNc: 36 });
+ * const netD = defineD({ inputNc: 39, numD: 2 });
+ * const vgg = await loadVgg19(await resolveVggWeights({ vggWeights: "vgg19-dcbbe6f5.pth" }));
+ * const trainer = new Trainer({ netG, netD, vgg }, { labelNc: 35 });
+ * for await (const batch of loader) console.log(await trainer.step(batch));
  * ```
  *
  * @module
  */
-export { defineD, type DefineDOptions } from "./networks/define_d.ts";
-export { defineG, type DefineGOptions, type NetG } from "./networks/define_g.ts";
-export { Encoder, type EncoderOptions } from "./networks/encoder.ts";
+export * from "./networks/mod.ts";
+export { ImagePool, type ImagePoolOptions } from "./image_pool.ts";
 export {
-  GlobalGenerator,
-  globalGeneratorLayers,
-  type GlobalGeneratorOptions,
-} from "./networks/global_generator.ts";
-export { LocalEnhancer, type LocalEnhancerOptions } from "./networks/local_enhancer.ts";
+  batchInputs,
+  discriminatorInput,
+  generatorInput,
+  type InputOptions,
+  labelChannels,
+  labelInput,
+  type ModelInputs,
+} from "./input.ts";
 export {
-  MultiscaleDiscriminator,
-  type MultiscaleDiscriminatorOptions,
-} from "./networks/multiscale_discriminator.ts";
+  type DiscriminatorOutputs,
+  type FeatureExtractor,
+  featureMatchingLoss,
+  type FeatureMatchingOptions,
+  ganLoss,
+  type GanLossOptions,
+  VGG_LOSS_WEIGHTS,
+  vggLoss,
+  type VggLossOptions,
+} from "./losses.ts";
 export {
-  discriminatorStages,
-  NLayerDiscriminator,
-  type NLayerDiscriminatorOptions,
-} from "./networks/nlayer_discriminator.ts";
-export { normLayer, type NormType } from "./networks/norm.ts";
-export { ResnetBlock } from "./networks/resnet_block.ts";
+  type DiscriminatorNet,
+  type EncoderNet,
+  type GeneratorNet,
+  LOSS_NAMES,
+  type Losses,
+  Trainer,
+  type TrainerNetworks,
+  type TrainerOptions,
+} from "./trainer.ts";
+export { Vgg19, VGG19_SLICES } from "./vgg19.ts";

@@ -1,8 +1,8 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { PickleEndError } from "../io/pickle.ts";
-import { PickleWriter } from "../io/pickle_writer.ts";
-import { nestedLists } from "../io/_test_utils.ts";
-import { parseClusterNpy } from "./npy_clusters.ts";
+import { PickleEndError } from "./pickle.ts";
+import { PickleWriter } from "./pickle_writer.ts";
+import { nestedLists } from "./_test_utils.ts";
+import { parseClusterNpy } from "./npy.ts";
 
 /**
  * Writes a pickle opcode by opcode the way CPython's `pickle.Pickler` does: every str, bytes,

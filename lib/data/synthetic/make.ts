@@ -7,9 +7,9 @@
  */
 import { join } from "node:path";
 import jpeg from "jpeg-js";
-import type { Layout } from "./layout.ts";
-import { encodePng } from "./png.ts";
-import { mixSeed } from "./rng.ts";
+import type { Layout } from "../layout.ts";
+import { encodePng } from "../png.ts";
+import { mixSeed } from "../rng.ts";
 import { layoutStreet } from "./street.ts";
 import { paintStreet } from "./street_photo.ts";
 
@@ -71,7 +71,7 @@ export function renderStreetScene(
  * @example
  * ```ts
  * import { deepEqual } from "node:assert/strict";
- * import { listDataset } from "./layout.ts";
+ * import { listDataset } from "../layout.ts";
  * import { writeStreetDataset } from "./make.ts";
  *
  * const out = await Deno.makeTempDir();

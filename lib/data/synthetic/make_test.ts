@@ -1,8 +1,8 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
-import { CITYSCAPES_LABELS, cityscapesId } from "./cityscapes.ts";
-import { decodeImage } from "./decode.ts";
-import { listDataset } from "./layout.ts";
+import { CITYSCAPES_LABELS, cityscapesId } from "../cityscapes.ts";
+import { decodeImage } from "../decode.ts";
+import { listDataset } from "../layout.ts";
 import { renderStreetScene, writeStreetDataset } from "./make.ts";
 
 Deno.test("street scenes hold Cityscapes label and instance ids that agree", () => {

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { cityscapesId } from "./cityscapes.ts";
-import { Rng } from "./rng.ts";
+import { cityscapesId } from "../cityscapes.ts";
+import { Rng } from "../rng.ts";
 
 /** One painted region: its label, instance id, colour and bounding box (for textures). */
 export interface SceneObject {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { PyCallable, PyInstance, unpickle } from "../io/pickle.ts";
+import { PyCallable, PyInstance, unpickle } from "./pickle.ts";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -80,7 +80,7 @@ interface ArrayState {
  *
  * @example Usage
  * ```ts
- * import { parseClusterNpy } from "./npy_clusters.ts";
+ * import { parseClusterNpy } from "./npy.ts";
  * import { throws } from "node:assert/strict";
  *
  * // A plain float32 .npy (np.save of an array, not of a dict) is refused.

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { cityscapesId } from "./cityscapes.ts";
-import { mixSeed } from "./rng.ts";
+import { cityscapesId } from "../cityscapes.ts";
+import { mixSeed } from "../rng.ts";
 import type { SceneLayout } from "./street.ts";
 
 const SKY = cityscapesId("sky");

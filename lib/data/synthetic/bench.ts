@@ -10,10 +10,10 @@
  *
  * @module
  */
-import { listDataset } from "./layout.ts";
-import { DataLoader } from "./loader.ts";
+import { listDataset } from "../layout.ts";
+import { DataLoader } from "../loader.ts";
 import { writeStreetDataset } from "./make.ts";
-import type { TransformOptions } from "./transform.ts";
+import type { TransformOptions } from "../transform.ts";
 
 /** One benchmark line. */
 export interface DataBenchLine {
