@@ -50,11 +50,16 @@ export class Adam {
   /** Adam over `params` (each must require a gradient), with zero moments. */
   constructor(params: readonly Tensor[], options: AdamOptions = {}) {
     const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8 } = options;
-    if (!(lr >= 0)) throw new RangeError(`Cannot use learning rate ${lr}: it must be >= 0`);
-    for (const b of betas) {
-      if (!(b >= 0 && b < 1)) throw new RangeError(`Cannot use beta ${b}: it must lie in [0, 1)`);
-    }
-    if (!(eps >= 0)) throw new RangeError(`Cannot use eps ${eps}: it must be >= 0`);
+    const check = (ok: boolean, what: string, value: number, expected: string) => {
+      if (!ok) {
+        throw new RangeError(
+          `Cannot use Adam's ${what}: current value is ${value}, expected ${expected}`,
+        );
+      }
+    };
+    check(lr >= 0, "learning rate", lr, "a number >= 0");
+    betas.forEach((b, i) => check(b >= 0 && b < 1, `beta${i + 1}`, b, "a number in [0, 1)"));
+    check(eps >= 0, "eps", eps, "a number >= 0");
     params.forEach((p, i) => {
       if (p.dtype !== "float32" || !p.requiresGrad || p.node) {
         throw new TypeError(

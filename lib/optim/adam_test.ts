@@ -48,7 +48,14 @@ Deno.test("Adam refuses bad hyper-parameters and non-leaf parameters", async () 
   const p = Tensor.from([1, 2], [2]);
   assert.throws(() => new Adam([p]), { name: "TypeError", message: /parameter 0/ });
   p.requiresGrad = true;
-  assert.throws(() => new Adam([p], { lr: -1 }), RangeError);
-  assert.throws(() => new Adam([p], { betas: [0.5, 1] }), RangeError);
+  assert.throws(() => new Adam([p], { lr: -1 }), {
+    name: "RangeError",
+    message: "Cannot use Adam's learning rate: current value is -1, expected a number >= 0",
+  });
+  assert.throws(() => new Adam([p], { betas: [0.5, 1] }), {
+    name: "RangeError",
+    message: /Adam's beta2: current value is 1, expected a number in \[0, 1\)/,
+  });
+  assert.throws(() => new Adam([p], { eps: NaN }), { name: "RangeError", message: /eps.*NaN/ });
   p.dispose();
 });

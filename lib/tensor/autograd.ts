@@ -92,8 +92,8 @@ function f32(x: number): number {
 
 function addGrad(grads: Map<Tensor, Tensor>, t: Tensor, g: Tensor): void {
   if (g.size !== t.size) {
-    throw new Error(
-      `Cannot accumulate the gradient of [${t.shape}] as the backward pass gave [${g.shape}]`,
+    throw new RangeError(
+      `Cannot accumulate the gradient of a tensor of shape [${t.shape}]: current value is a gradient of shape [${g.shape}], expected ${t.size} elements`,
     );
   }
   const leaf = t.node === null;
@@ -116,7 +116,9 @@ function addGrad(grads: Map<Tensor, Tensor>, t: Tensor, g: Tensor): void {
  */
 export function backward(loss: Tensor, dy?: Tensor): void {
   if (!loss.requiresGrad) {
-    throw new Error("Cannot run backward from a tensor that does not require a gradient");
+    throw new TypeError(
+      "Cannot run backward from a tensor that does not require a gradient: current value is requiresGrad false",
+    );
   }
   if (!dy && loss.size !== 1) {
     throw new RangeError(
@@ -133,7 +135,7 @@ export function backward(loss: Tensor, dy?: Tensor): void {
     const node = stack.pop()!;
     if (reachable.has(node)) continue;
     if (node.released) {
-      throw new Error(
+      throw new TypeError(
         `Cannot run backward through '${node.name}' again as its saved tensors were freed by an earlier backward pass`,
       );
     }
