@@ -62,7 +62,7 @@ export async function openEditRun(
   parsed: ParsedOptions,
   print: (line: string) => void,
 ): Promise<EditRun> {
-  const ckpt = join(parsed.options.checkpoints_dir as string, parsed.options.name as string);
+  const ckpt = join(parsed.options.checkpoints_dir, parsed.options.name);
   const { options: o, file } = await withRunArchitecture(parsed.options, parsed.given, ckpt);
   if (file) print(`architecture from ${file}`);
   if (o.use_encoded_image || o.cluster_choice) {
@@ -70,14 +70,14 @@ export async function openEditRun(
       "Cannot use --use_encoded_image or --cluster_choice in the editor: styles are chosen on the page",
     );
   }
-  const labelNc = o.label_nc as number;
+  const labelNc = o.label_nc;
   if (labelNc === 0) {
     throw new TypeError(
       "Cannot edit RGB label images: current value is --label_nc 0 (the editor edits label ids)",
     );
   }
   for (const note of parsed.notes) print(`note: ${note}`);
-  const gPath = networkPath(ckpt, o.which_epoch as string, "G");
+  const gPath = networkPath(ckpt, o.which_epoch, "G");
   if (!(await Deno.stat(gPath).then(() => true, () => false))) {
     throw new Deno.errors.NotFound(
       `Cannot edit as the generator checkpoint ${gPath} does not exist (check --checkpoints_dir, --name and --which_epoch)`,
@@ -85,13 +85,13 @@ export async function openEditRun(
   }
   const clusters = usesFeatures(o) ? await readRunClusters(o, ckpt) : undefined;
   if (clusters) print(`feature clusters from ${clusters.path}`);
-  const noInstance = o.no_instance as boolean;
-  const entries = (await listDataset(o.dataroot as string, {
-    phase: o.phase as string,
+  const noInstance = o.no_instance;
+  const entries = (await listDataset(o.dataroot, {
+    phase: o.phase,
     labelNc,
     instance: !noInstance,
     image: false,
-  })).slice(0, o.how_many as number);
+  })).slice(0, o.how_many);
   if (entries.length === 0) {
     throw new RangeError(
       `Cannot edit as ${o.dataroot} has no ${o.phase} label maps: current value is none`,
@@ -102,7 +102,7 @@ export async function openEditRun(
   const scenes: SceneSource[] = entries.map((entry, i) => ({
     name: basename(entry.label, extname(entry.label)),
     load: async () => {
-      const s = await loadSample(entry, { labelNc, transform, seed: mixSeed(o.seed as number, i) });
+      const s = await loadSample(entry, { labelNc, transform, seed: mixSeed(o.seed, i) });
       const inst = s.inst ??
         instancesFromLabels(s.label, s.width, (c) => things.has(c));
       return { width: s.width, height: s.height, label: s.label, inst };
@@ -120,8 +120,8 @@ export async function edit(parsed: ParsedOptions, hooks: EditHooks = {}): Promis
     );
   }
   const { options: o, gPath, clusters, scenes } = await openEditRun(parsed, print);
-  const labelNc = o.label_nc as number;
-  const noInstance = o.no_instance as boolean;
+  const labelNc = o.label_nc;
+  const noInstance = o.no_instance;
   const rt = await initGpu();
   print(`adapter: ${rt.gpu.adapter}`);
   const netG = buildG(o);
@@ -132,13 +132,13 @@ export async function edit(parsed: ParsedOptions, hooks: EditHooks = {}): Promis
       netG,
       input: { labelNc, noInstance },
       clusters: clusters?.clusters,
-      seed: o.seed as number,
+      seed: o.seed,
       scenes,
     });
     await session.open(0);
     let url = "";
     const server = serveEditor(session, {
-      port: o.port as number,
+      port: o.port,
       signal: hooks.signal,
       onListen: (u) => url = u,
     });

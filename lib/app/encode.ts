@@ -86,7 +86,7 @@ export async function encode(
   hooks: EncodeHooks = {},
 ): Promise<EncodeResult> {
   const print = hooks.print ?? ((line: string) => console.log(line));
-  const dir = join(parsed.options.checkpoints_dir as string, parsed.options.name as string);
+  const dir = join(parsed.options.checkpoints_dir, parsed.options.name);
   const { options: o, file } = await withRunArchitecture(parsed.options, parsed.given, dir);
   if (file) print(`architecture from ${file}`);
   if (!usesFeatures(o)) {
@@ -99,15 +99,15 @@ export async function encode(
       "Cannot encode features with --load_features as such a run trains no encoder: current value is set",
     );
   }
-  const featNum = o.feat_num as number;
-  const labelNc = o.label_nc as number;
+  const featNum = o.feat_num;
+  const labelNc = o.label_nc;
   if (o.precompute_feature_maps && featNum !== 3) {
     throw new RangeError(
       `Cannot write feature maps as PNGs as they need --feat_num 3: current value is ${featNum}`,
     );
   }
   for (const note of parsed.notes) print(`note: ${note}`);
-  const ePath = networkPath(dir, o.which_epoch as string, "E");
+  const ePath = networkPath(dir, o.which_epoch, "E");
   if (!(await Deno.stat(ePath).then(() => true, () => false))) {
     throw new Deno.errors.NotFound(
       `Cannot encode features as the encoder checkpoint ${ePath} does not exist (train with --instance_feat first, or check --name and --which_epoch)`,
@@ -121,12 +121,12 @@ export async function encode(
   try {
     await loadNetwork(netE, ePath, { strict: true });
     print(`loaded ${ePath}`);
-    const loader = await openSerial(o, { image: true, limit: o.max_dataset_size as number });
+    const loader = await openSerial(o, { image: true, limit: o.max_dataset_size });
     const all: InstanceFeature[] = [];
     const featureMaps: string[] = [];
-    const featDir = join(o.dataroot as string, `${o.phase}_feat`);
+    const featDir = join(o.dataroot, `${o.phase}_feat`);
     if (o.precompute_feature_maps) await Deno.mkdir(featDir, { recursive: true });
-    const scale = o.feature_scale as number;
+    const scale = o.feature_scale;
     let images = 0;
     try {
       for await (const batch of loader.epoch(0)) {
@@ -170,10 +170,10 @@ export async function encode(
       JSON.stringify({ format: FEATURES_FORMAT, feat_num: featNum, labels: byLabel }) + "\n",
     );
     const clusters = clusterFeatures(all, featNum, {
-      nClusters: o.n_clusters as number,
-      seed: o.seed as number,
+      nClusters: o.n_clusters,
+      seed: o.seed,
     });
-    const clustersPath = join(dir, `${clusterStem(o.n_clusters as number)}.json`);
+    const clustersPath = join(dir, `${clusterStem(o.n_clusters)}.json`);
     await writeTextAtomic(clustersPath, clustersToJson(clusters));
     const centres = new Map([...clusters.centres].map(([k, rows]) => [k, rows.length]));
     print(

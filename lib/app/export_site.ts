@@ -12,7 +12,7 @@ import { basename, join } from "node:path";
 import { encodePng } from "../data/png.ts";
 import { type Site, SITE_FORMAT, SITE_OPTIONS, type SiteScene } from "../edit/site.ts";
 import { openEditRun } from "./edit.ts";
-import type { ParsedOptions } from "./options.ts";
+import type { ParsedOptions, SavedOptions } from "./options.ts";
 import { buildWeb, type BuiltFile } from "./web_build.ts";
 
 /** Options of {@linkcode exportSite} beyond the flags. */
@@ -44,7 +44,7 @@ export async function exportSite(
   hooks: ExportHooks = {},
 ): Promise<SiteExport> {
   const print = hooks.print ?? ((line: string) => console.log(line));
-  const dir = parsed.options.export_site as string;
+  const dir = parsed.options.export_site;
   if (!dir) {
     throw new TypeError(
       "Cannot export a site as --export_site must name a folder: current value is ''",
@@ -71,11 +71,12 @@ export async function exportSite(
   };
 
   const options: Record<string, string | number | boolean> = {};
-  for (const k of SITE_OPTIONS) options[k] = o[k];
+  const all: SavedOptions = o;
+  for (const k of SITE_OPTIONS) options[k] = all[k];
   const site: Site = {
     format: SITE_FORMAT,
     version: 1,
-    name: o.name as string,
+    name: o.name,
     options,
     generator: await copy(run.gPath),
     scenes: [],

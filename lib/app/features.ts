@@ -26,9 +26,9 @@ export interface FeatureOptions extends InputOptions {
 /** The input options of parsed flags. */
 export function featureOptions(o: Options): FeatureOptions {
   return {
-    labelNc: o.label_nc as number,
-    noInstance: o.no_instance as boolean,
-    labelFeat: o.label_feat as boolean,
+    labelNc: o.label_nc,
+    noInstance: o.no_instance,
+    labelFeat: o.label_feat,
   };
 }
 
@@ -103,8 +103,8 @@ export async function readRunClusters(
   o: Options,
   dir: string,
 ): Promise<{ clusters: FeatureClusters; path: string }> {
-  const given = o.cluster_path as string;
-  const stem = join(dir, clusterStem(o.n_clusters as number));
+  const given = o.cluster_path;
+  const stem = join(dir, clusterStem(o.n_clusters));
   const candidates = given ? [join(dir, given)] : [`${stem}.json`, `${stem}.npy`];
   let path: string | undefined;
   for (const c of candidates) {

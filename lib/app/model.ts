@@ -23,28 +23,34 @@ import type { MultiscaleDiscriminator } from "../pix2pixhd/networks/multiscale_d
 import type { NormType } from "../pix2pixhd/networks/norm.ts";
 import { type ResizeOrCrop, sizeMultiple, type TransformOptions } from "../data/transform.ts";
 import { join } from "node:path";
-import { type Options, readOptJson } from "./options.ts";
+import { type FlagName, type Options, readOptJson, type SavedOptions } from "./options.ts";
 
 /** The flags that fix the generator's (and the encoder's) layout and input. */
-export const GENERATOR_FLAGS: readonly string[] = [
+export const GENERATOR_FLAGS: readonly FlagName[] = [
   ...GENERATOR_ARCHITECTURE_FLAGS,
   "nef",
   "n_downsample_E",
 ];
 
 /** The flags that fix the discriminator's layout. */
-export const DISCRIMINATOR_FLAGS = ["num_D", "n_layers_D", "ndf", "no_ganFeat_loss", "no_lsgan"];
+export const DISCRIMINATOR_FLAGS: readonly FlagName[] = [
+  "num_D",
+  "n_layers_D",
+  "ndf",
+  "no_ganFeat_loss",
+  "no_lsgan",
+];
 
 /** The loader's `--resize_or_crop` options, sizes rounded to the multiple G needs. */
 export function transformOptions(o: Options, flip: boolean): TransformOptions {
   return {
     resizeOrCrop: o.resize_or_crop as ResizeOrCrop,
-    loadSize: o.loadSize as number,
-    fineSize: o.fineSize as number,
+    loadSize: o.loadSize,
+    fineSize: o.fineSize,
     multiple: sizeMultiple({
-      netG: o.netG as string,
-      nDownsampleGlobal: o.n_downsample_global as number,
-      nLocalEnhancers: o.n_local_enhancers as number,
+      netG: o.netG,
+      nDownsampleGlobal: o.n_downsample_global,
+      nLocalEnhancers: o.n_local_enhancers,
     }),
     flip,
   };
@@ -58,9 +64,9 @@ export function openSerial(
   o: Options,
   options: { image: boolean; limit: number },
 ): Promise<DataLoader> {
-  return openDataset(o.dataroot as string, {
-    phase: o.phase as string,
-    labelNc: o.label_nc as number,
+  return openDataset(o.dataroot, {
+    phase: o.phase,
+    labelNc: o.label_nc,
     instance: !o.no_instance,
     image: options.image,
     transform: transformOptions(o, false),
@@ -68,7 +74,7 @@ export function openSerial(
     serialBatches: true,
     maxDatasetSize: options.limit,
     nThreads: 1,
-    seed: o.seed as number,
+    seed: o.seed,
     check: false,
   });
 }
@@ -85,21 +91,21 @@ export function generatorInputNc(o: Options): number {
 
 /** G as the options describe it, with pix2pixHD's initial weights from `--seed`. */
 export function buildG(o: Options): GlobalGenerator | LocalEnhancer {
-  return buildGenerator(o as unknown as GeneratorArchitecture, mixSeed(o.seed as number, 1));
+  return buildGenerator(o as unknown as GeneratorArchitecture, mixSeed(o.seed, 1));
 }
 
 /** D as the options describe it (its input: G's label input and an image). */
 export function buildD(o: Options): MultiscaleDiscriminator {
-  const labels = o.label_nc === 0 ? o.input_nc as number : o.label_nc as number;
+  const labels = o.label_nc === 0 ? o.input_nc : o.label_nc;
   return defineD({
-    inputNc: labels + (o.no_instance ? 0 : 1) + (o.output_nc as number),
-    ndf: o.ndf as number,
-    nLayersD: o.n_layers_D as number,
+    inputNc: labels + (o.no_instance ? 0 : 1) + o.output_nc,
+    ndf: o.ndf,
+    nLayersD: o.n_layers_D,
     norm: o.norm as NormType,
     useSigmoid: !!o.no_lsgan,
-    numD: o.num_D as number,
+    numD: o.num_D,
     getIntermFeat: !o.no_ganFeat_loss,
-    seed: mixSeed(o.seed as number, 2),
+    seed: mixSeed(o.seed, 2),
   });
 }
 
@@ -107,12 +113,12 @@ export function buildD(o: Options): MultiscaleDiscriminator {
 export function buildE(o: Options): Encoder {
   return defineG({
     netG: "encoder",
-    inputNc: o.output_nc as number,
-    outputNc: o.feat_num as number,
-    ngf: o.nef as number,
-    nDownsampleGlobal: o.n_downsample_E as number,
+    inputNc: o.output_nc,
+    outputNc: o.feat_num,
+    ngf: o.nef,
+    nDownsampleGlobal: o.n_downsample_E,
     norm: o.norm as NormType,
-    seed: mixSeed(o.seed as number, 3),
+    seed: mixSeed(o.seed, 3),
   });
 }
 
@@ -136,14 +142,21 @@ export function buildE(o: Options): Encoder {
 export function withSavedArchitecture(
   options: Options,
   given: ReadonlySet<string>,
-  saved: Options,
+  saved: SavedOptions,
   file: string,
-  flags: readonly string[] = GENERATOR_FLAGS,
+  flags: readonly FlagName[] = GENERATOR_FLAGS,
 ): Options {
   const out: Record<string, string | number | boolean> = { ...options };
   const conflicts: string[] = [];
   for (const k of flags) {
     if (!(k in saved)) continue;
+    if (typeof saved[k] !== typeof options[k]) {
+      throw new TypeError(
+        `Cannot read ${file} as its "${k}" must be a ${typeof options[k]}: current value is ${
+          JSON.stringify(saved[k])
+        }`,
+      );
+    }
     if (given.has(k)) {
       if (options[k] !== saved[k]) {
         conflicts.push(`--${k} ${options[k]} (trained with ${saved[k]})`);
@@ -157,7 +170,8 @@ export function withSavedArchitecture(
       } (leave these flags out to use the saved ones)`,
     );
   }
-  return Object.freeze(out);
+  // Every flag of `options`, those of `flags` replaced by saved values of the same type.
+  return Object.freeze(out) as unknown as Options;
 }
 
 /**
@@ -168,8 +182,8 @@ export async function withRunArchitecture(
   options: Options,
   given: ReadonlySet<string>,
   dir: string,
-  flags: readonly string[] = GENERATOR_FLAGS,
-): Promise<{ options: Options; file?: string; saved?: Options }> {
+  flags: readonly FlagName[] = GENERATOR_FLAGS,
+): Promise<{ options: Options; file?: string; saved?: SavedOptions }> {
   const file = join(dir, "opt.json");
   let text: string;
   try {

@@ -34,29 +34,66 @@ function testing(command: Command): boolean {
 /** A flag's value type. */
 export type FlagType = "string" | "int" | "float" | "bool";
 
-/** One flag of the table. */
-export interface Flag {
-  /** The name without dashes, as pix2pixHD spells it. */
-  name: string;
+/** The value a flag of type `T` holds. */
+export type FlagValue<T extends FlagType = FlagType> = T extends "bool" ? boolean
+  : T extends "string" ? string
+  : number;
+
+/** What a flag of the table says of itself; {@linkcode Flag} adds its name and group. */
+export interface FlagSpec<T extends FlagType = FlagType> {
   /** The value type; `bool` flags take no value. */
-  type: FlagType;
+  type: T;
   /** The default (`Infinity` for `inf`). */
-  default: string | number | boolean;
+  default: FlagValue<T>;
   /** The default of `cli/test.ts` where it differs. */
-  testDefault?: string | number | boolean;
+  testDefault?: FlagValue<T>;
   /** The command(s) that accept it. */
   scope: Scope;
-  /** The `--help` section. */
-  group: string;
   /** The `--help` line. */
   help: string;
   /** Allowed values. */
   choices?: readonly string[];
+  /** The least value allowed (numbers). */
+  min?: number;
+  /** The greatest value allowed (numbers). */
+  max?: number;
+  /** Whether an integer flag also takes `inf`. */
+  inf?: boolean;
   /** Set, it is an error: why this program cannot honour it. */
   unsupported?: string;
   /** Set, a note is printed: why it changes nothing. */
   noEffect?: string;
 }
+
+/** One flag of the table. */
+export interface Flag extends FlagSpec {
+  /** The name without dashes, as pix2pixHD spells it. */
+  name: string;
+  /** The `--help` section. */
+  group: string;
+}
+
+type Extra<T extends FlagType> = Omit<FlagSpec<T>, "type" | "default" | "scope" | "help">;
+
+function str(value: string, scope: Scope, help: string, extra: Extra<"string"> = {}) {
+  return { type: "string", default: value, scope, help, ...extra } as FlagSpec<"string">;
+}
+function int(value: number, scope: Scope, help: string, extra: Extra<"int"> = {}) {
+  return { type: "int", default: value, scope, help, ...extra } as FlagSpec<"int">;
+}
+function float(value: number, scope: Scope, help: string, extra: Extra<"float"> = {}) {
+  return { type: "float", default: value, scope, help, ...extra } as FlagSpec<"float">;
+}
+function bool(scope: Scope, help: string, extra: Extra<"bool"> = {}) {
+  return { type: "bool", default: false, scope, help, ...extra } as FlagSpec<"bool">;
+}
+
+/** The flags of a `--help` section, each marked with it. */
+function group<T extends Record<string, FlagSpec>>(name: string, flags: T): T {
+  for (const key of Object.keys(flags)) GROUP_OF.set(key, name);
+  return flags;
+}
+const GROUP_OF = new Map<string, string>();
 
 const EXPERIMENT = "experiment";
 const DATA = "data";
@@ -70,282 +107,131 @@ const ENCODE = "encoding";
 const EDIT = "editing";
 const OTHER = "accepted for compatibility";
 
+/**
+ * Every flag by name, in `--help` order within each section: its type, default, the commands
+ * that take it, its help, and the values it allows.
+ */
+// deno-fmt-ignore
+export const FLAG_TABLE = {
+  ...group(EXPERIMENT, {
+    name: str("label2city", "base", "experiment name: checkpoints/<name>/, results/<name>/"),
+    checkpoints_dir: str("./checkpoints", "base", "where models, opt.txt, logs and web/ are saved"),
+    model: str("pix2pixHD", "base", "the model (only pix2pixHD)", { choices: ["pix2pixHD"] }),
+    seed: int(0, "base", "seed of the initial weights, shuffles, crops, flips and the image pool"),
+    vgg_weights: str("", "train", "torchvision's vgg19-dcbbe6f5.pth for the VGG loss (default: torch hub's cache, downloaded if missing)"),
+    verbose: bool("base", "print each network's parameter count"),
+  }),
+  ...group(DATA, {
+    dataroot: str("./datasets/cityscapes/", "base", "dataset root (aligned <phase>_label/_inst/_img folders, or Cityscapes' own gtFine/leftImg8bit)"),
+    phase: str("train", "base", "folder prefix or Cityscapes split", { testDefault: "test" }),
+    label_nc: int(35, "base", "label classes; 0 reads RGB label images (_A/_B folders)", { min: 0 }),
+    input_nc: int(3, "base", "input image channels when label_nc is 0"),
+    output_nc: int(3, "base", "output image channels"),
+    no_instance: bool("base", "no instance maps (and no boundary channel)"),
+    batchSize: int(1, "base", "input batch size", { min: 1 }),
+    loadSize: int(1024, "base", "scale images to this size (width for scale_width*)", { min: 1 }),
+    fineSize: int(512, "base", "then crop to this size", { min: 1 }),
+    resize_or_crop: str("scale_width", "base", "scaling and cropping of images at load time", { choices: ["resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"] }),
+    serial_batches: bool("base", "take images in order instead of shuffling"),
+    no_flip: bool("base", "no random horizontal flips"),
+    nThreads: int(2, "base", "loader worker threads (0: load on the main thread)", { min: 0 }),
+    max_dataset_size: int(Infinity, "base", "samples per epoch at most (inf: all)", { min: 1, inf: true }),
+  }),
+  ...group(GEN, {
+    netG: str("global", "base", "generator: global (G1) or local (G1 inside local enhancers)", { choices: ["global", "local"] }),
+    ngf: int(64, "base", "generator filters in the first conv layer (outermost enhancer's for local)", { min: 1 }),
+    n_downsample_global: int(4, "base", "downsampling layers in the global generator", { min: 0 }),
+    n_blocks_global: int(9, "base", "residual blocks in the global generator", { min: 0 }),
+    n_blocks_local: int(3, "base", "residual blocks in each local enhancer", { min: 0 }),
+    n_local_enhancers: int(1, "base", "number of local enhancers", { min: 0 }),
+    niter_fix_global: int(0, "base", "epochs training only the outermost local enhancer (and E)", { min: 0 }),
+    norm: str("instance", "base", "instance or batch normalization", { choices: ["instance", "batch"] }),
+  }),
+  ...group(FEAT, {
+    instance_feat: bool("base", "add encoded instance features to the generator input"),
+    label_feat: bool("base", "add encoded label features to the generator input"),
+    feat_num: int(3, "base", "vector length of the encoded features", { min: 1 }),
+    n_downsample_E: int(4, "base", "downsampling layers in the encoder", { min: 0 }),
+    nef: int(16, "base", "encoder filters in the first conv layer", { min: 1 }),
+    n_clusters: int(10, "base", "clusters per class for the features"),
+    load_features: bool("base", "read precomputed feature maps from <phase>_feat instead of training the encoder"),
+  }),
+  ...group(DISC, {
+    num_D: int(2, "train", "discriminator scales", { min: 1 }),
+    n_layers_D: int(3, "train", "layers of each discriminator", { min: 0 }),
+    ndf: int(64, "train", "discriminator filters in the first conv layer", { min: 1 }),
+    lambda_feat: float(10, "train", "weight of the feature matching and VGG losses"),
+    no_ganFeat_loss: bool("train", "no discriminator feature matching loss"),
+    no_vgg_loss: bool("train", "no VGG19 perceptual loss"),
+    no_lsgan: bool("train", "binary cross-entropy instead of least squares"),
+    pool_size: int(0, "train", "past generated images the discriminator sees (0: none)", { min: 0 }),
+  }),
+  ...group(SCHED, {
+    niter: int(100, "train", "epochs at the starting learning rate", { min: 0 }),
+    niter_decay: int(100, "train", "epochs of linear decay to zero", { min: 0 }),
+    beta1: float(0.5, "train", "Adam's beta1"),
+    lr: float(0.0002, "train", "Adam's initial learning rate", { min: 0 }),
+    continue_train: bool("train", "resume from <which_epoch> and its training state"),
+    load_pretrain: str("", "train", "load the networks from this folder (e.g. a 512p run for 1024p)"),
+    which_epoch: str("latest", "base", "which checkpoint to load: latest or an epoch"),
+    debug: bool("train", "print and display every step, 1 epoch of 10 samples"),
+  }),
+  ...group(LOG, {
+    display_freq: int(100, "train", "steps between results-page images", { min: 1 }),
+    print_freq: int(100, "train", "steps between loss lines", { min: 1 }),
+    save_latest_freq: int(1000, "train", "steps between latest checkpoints", { min: 1 }),
+    save_epoch_freq: int(10, "train", "epochs between epoch checkpoints", { min: 1 }),
+    no_html: bool("train", "no results page in checkpoints/<name>/web/"),
+    display_winsize: int(512, "base", "image width on the results pages"),
+  }),
+  ...group(TEST, {
+    results_dir: str("./results/", "test", "where results are saved"),
+    how_many: int(50, "test", "how many test images to run (inf: all)", { min: 1, inf: true }),
+    format: str("png", "test", "image format: png (lossless, for metrics) or jpg (as the original)", { choices: ["png", "jpg"] }),
+    cluster_path: str("", "test", "the feature clusters in checkpoints/<name>/ (default features_clustered_<n_clusters>.json, else its .npy)"),
+    cluster_choice: str("", "test", "clusters given per instance, as id:cluster,... (the others are drawn with --seed)"),
+    use_encoded_image: bool("test", "encode the real image's features"),
+  }),
+  ...group(ENCODE, {
+    precompute_feature_maps: bool("encode", "also write E's feature maps as PNGs to <dataroot>/<phase>_feat for --load_features"),
+    feature_scale: int(2, "encode", "upsampling of the written feature maps (2: a 512p model's features for 1024p)", { min: 1 }),
+  }),
+  ...group(EDIT, {
+    port: int(0, "edit", "the editor's port on 127.0.0.1 (0: any free port)", { min: 0, max: 65535 }),
+    export_site: str("", "edit", "instead of serving, write the editor as a static web page running G in the browser into this folder, with site.json, G, the clusters and the first --how_many scenes"),
+  }),
+  ...group(OTHER, {
+    gpu_ids: str("0", "base", "GPU ids", { noEffect: "WebGPU runs on the one adapter it picks" }),
+    data_type: int(32, "base", "float precision", { choices: ["32"] }),
+    fp16: bool("train", "mixed precision", { unsupported: "mixed-precision training is not implemented" }),
+    local_rank: int(0, "train", "distributed rank", { noEffect: "there is no distributed training" }),
+    use_dropout: bool("base", "dropout", { noEffect: "pix2pixHD never passes it to its blocks" }),
+    tf_log: bool("train", "TensorBoard logging", { unsupported: "TensorBoard is not written; read loss_log.jsonl" }),
+    ntest: int(Infinity, "test", "test images", { inf: true, noEffect: "pix2pixHD never reads it; use --how_many" }),
+    aspect_ratio: float(1, "test", "aspect ratio of result images", { noEffect: "pix2pixHD never reads it" }),
+    export_onnx: str("", "test", "export to ONNX", { unsupported: "ONNX export is not implemented" }),
+    engine: str("", "test", "TensorRT engine", { unsupported: "TensorRT does not apply to WebGPU" }),
+    onnx: str("", "test", "ONNX model for TensorRT", { unsupported: "TensorRT does not apply to WebGPU" }),
+  }),
+};
+
+/** The name of a flag. */
+export type FlagName = keyof typeof FLAG_TABLE;
+
 /** Every flag, in `--help` order within each group. */
-export const FLAGS: readonly Flag[] = [
-  // experiment
-  f(
-    "name",
-    "string",
-    "label2city",
-    "base",
-    EXPERIMENT,
-    "experiment name: checkpoints/<name>/, results/<name>/",
-  ),
-  f(
-    "checkpoints_dir",
-    "string",
-    "./checkpoints",
-    "base",
-    EXPERIMENT,
-    "where models, opt.txt, logs and web/ are saved",
-  ),
-  f("model", "string", "pix2pixHD", "base", EXPERIMENT, "the model (only pix2pixHD)", {
-    choices: ["pix2pixHD"],
-  }),
-  f(
-    "seed",
-    "int",
-    0,
-    "base",
-    EXPERIMENT,
-    "seed of the initial weights, shuffles, crops, flips and the image pool",
-  ),
-  f(
-    "vgg_weights",
-    "string",
-    "",
-    "train",
-    EXPERIMENT,
-    "torchvision's vgg19-dcbbe6f5.pth for the VGG loss (default: torch hub's cache, downloaded if missing)",
-  ),
-  f("verbose", "bool", false, "base", EXPERIMENT, "print each network's parameter count"),
-  // data
-  f(
-    "dataroot",
-    "string",
-    "./datasets/cityscapes/",
-    "base",
-    DATA,
-    "dataset root (aligned <phase>_label/_inst/_img folders, or Cityscapes' own gtFine/leftImg8bit)",
-  ),
-  f("phase", "string", "train", "base", DATA, "folder prefix or Cityscapes split", {
-    testDefault: "test",
-  }),
-  f("label_nc", "int", 35, "base", DATA, "label classes; 0 reads RGB label images (_A/_B folders)"),
-  f("input_nc", "int", 3, "base", DATA, "input image channels when label_nc is 0"),
-  f("output_nc", "int", 3, "base", DATA, "output image channels"),
-  f("no_instance", "bool", false, "base", DATA, "no instance maps (and no boundary channel)"),
-  f("batchSize", "int", 1, "base", DATA, "input batch size"),
-  f("loadSize", "int", 1024, "base", DATA, "scale images to this size (width for scale_width*)"),
-  f("fineSize", "int", 512, "base", DATA, "then crop to this size"),
-  f(
-    "resize_or_crop",
-    "string",
-    "scale_width",
-    "base",
-    DATA,
-    "scaling and cropping of images at load time",
-    { choices: ["resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"] },
-  ),
-  f("serial_batches", "bool", false, "base", DATA, "take images in order instead of shuffling"),
-  f("no_flip", "bool", false, "base", DATA, "no random horizontal flips"),
-  f("nThreads", "int", 2, "base", DATA, "loader worker threads (0: load on the main thread)"),
-  f("max_dataset_size", "int", Infinity, "base", DATA, "samples per epoch at most (inf: all)"),
-  // generator
-  f(
-    "netG",
-    "string",
-    "global",
-    "base",
-    GEN,
-    "generator: global (G1) or local (G1 inside local enhancers)",
-    { choices: ["global", "local"] },
-  ),
-  f(
-    "ngf",
-    "int",
-    64,
-    "base",
-    GEN,
-    "generator filters in the first conv layer (outermost enhancer's for local)",
-  ),
-  f("n_downsample_global", "int", 4, "base", GEN, "downsampling layers in the global generator"),
-  f("n_blocks_global", "int", 9, "base", GEN, "residual blocks in the global generator"),
-  f("n_blocks_local", "int", 3, "base", GEN, "residual blocks in each local enhancer"),
-  f("n_local_enhancers", "int", 1, "base", GEN, "number of local enhancers"),
-  f(
-    "niter_fix_global",
-    "int",
-    0,
-    "base",
-    GEN,
-    "epochs training only the outermost local enhancer (and E)",
-  ),
-  f("norm", "string", "instance", "base", GEN, "instance or batch normalization", {
-    choices: ["instance", "batch"],
-  }),
-  // instance features
-  f(
-    "instance_feat",
-    "bool",
-    false,
-    "base",
-    FEAT,
-    "add encoded instance features to the generator input",
-  ),
-  f("label_feat", "bool", false, "base", FEAT, "add encoded label features to the generator input"),
-  f("feat_num", "int", 3, "base", FEAT, "vector length of the encoded features"),
-  f("n_downsample_E", "int", 4, "base", FEAT, "downsampling layers in the encoder"),
-  f("nef", "int", 16, "base", FEAT, "encoder filters in the first conv layer"),
-  f("n_clusters", "int", 10, "base", FEAT, "clusters per class for the features"),
-  f(
-    "load_features",
-    "bool",
-    false,
-    "base",
-    FEAT,
-    "read precomputed feature maps from <phase>_feat instead of training the encoder",
-  ),
-  // discriminator and losses
-  f("num_D", "int", 2, "train", DISC, "discriminator scales"),
-  f("n_layers_D", "int", 3, "train", DISC, "layers of each discriminator"),
-  f("ndf", "int", 64, "train", DISC, "discriminator filters in the first conv layer"),
-  f("lambda_feat", "float", 10, "train", DISC, "weight of the feature matching and VGG losses"),
-  f("no_ganFeat_loss", "bool", false, "train", DISC, "no discriminator feature matching loss"),
-  f("no_vgg_loss", "bool", false, "train", DISC, "no VGG19 perceptual loss"),
-  f("no_lsgan", "bool", false, "train", DISC, "binary cross-entropy instead of least squares"),
-  f("pool_size", "int", 0, "train", DISC, "past generated images the discriminator sees (0: none)"),
-  // schedule
-  f("niter", "int", 100, "train", SCHED, "epochs at the starting learning rate"),
-  f("niter_decay", "int", 100, "train", SCHED, "epochs of linear decay to zero"),
-  f("beta1", "float", 0.5, "train", SCHED, "Adam's beta1"),
-  f("lr", "float", 0.0002, "train", SCHED, "Adam's initial learning rate"),
-  f(
-    "continue_train",
-    "bool",
-    false,
-    "train",
-    SCHED,
-    "resume from <which_epoch> and its training state",
-  ),
-  f(
-    "load_pretrain",
-    "string",
-    "",
-    "train",
-    SCHED,
-    "load the networks from this folder (e.g. a 512p run for 1024p)",
-  ),
-  f(
-    "which_epoch",
-    "string",
-    "latest",
-    "base",
-    SCHED,
-    "which checkpoint to load: latest or an epoch",
-  ),
-  f("debug", "bool", false, "train", SCHED, "print and display every step, 1 epoch of 10 samples"),
-  // logging
-  f("display_freq", "int", 100, "train", LOG, "steps between results-page images"),
-  f("print_freq", "int", 100, "train", LOG, "steps between loss lines"),
-  f("save_latest_freq", "int", 1000, "train", LOG, "steps between latest checkpoints"),
-  f("save_epoch_freq", "int", 10, "train", LOG, "epochs between epoch checkpoints"),
-  f("no_html", "bool", false, "train", LOG, "no results page in checkpoints/<name>/web/"),
-  f("display_winsize", "int", 512, "base", LOG, "image width on the results pages"),
-  // test
-  f("results_dir", "string", "./results/", "test", TEST, "where results are saved"),
-  f("how_many", "int", 50, "test", TEST, "how many test images to run (inf: all)"),
-  f(
-    "format",
-    "string",
-    "png",
-    "test",
-    TEST,
-    "image format: png (lossless, for metrics) or jpg (as the original)",
-    { choices: ["png", "jpg"] },
-  ),
-  f(
-    "cluster_path",
-    "string",
-    "",
-    "test",
-    TEST,
-    "the feature clusters in checkpoints/<name>/ (default features_clustered_<n_clusters>.json, else its .npy)",
-  ),
-  f(
-    "cluster_choice",
-    "string",
-    "",
-    "test",
-    TEST,
-    "clusters given per instance, as id:cluster,... (the others are drawn with --seed)",
-  ),
-  f("use_encoded_image", "bool", false, "test", TEST, "encode the real image's features"),
-  // encode
-  f(
-    "precompute_feature_maps",
-    "bool",
-    false,
-    "encode",
-    ENCODE,
-    "also write E's feature maps as PNGs to <dataroot>/<phase>_feat for --load_features",
-  ),
-  f(
-    "feature_scale",
-    "int",
-    2,
-    "encode",
-    ENCODE,
-    "upsampling of the written feature maps (2: a 512p model's features for 1024p)",
-  ),
-  // edit
-  f("port", "int", 0, "edit", EDIT, "the editor's port on 127.0.0.1 (0: any free port)"),
-  f(
-    "export_site",
-    "string",
-    "",
-    "edit",
-    EDIT,
-    "instead of serving, write the editor as a static web page running G in the browser into this folder, with site.json, G, the clusters and the first --how_many scenes",
-  ),
-  // compatibility
-  f("gpu_ids", "string", "0", "base", OTHER, "GPU ids", {
-    noEffect: "WebGPU runs on the one adapter it picks",
-  }),
-  f("data_type", "int", 32, "base", OTHER, "float precision", { choices: ["32"] }),
-  f("fp16", "bool", false, "train", OTHER, "mixed precision", {
-    unsupported: "mixed-precision training is not implemented",
-  }),
-  f("local_rank", "int", 0, "train", OTHER, "distributed rank", {
-    noEffect: "there is no distributed training",
-  }),
-  f("use_dropout", "bool", false, "base", OTHER, "dropout", {
-    noEffect: "pix2pixHD never passes it to its blocks",
-  }),
-  f("tf_log", "bool", false, "train", OTHER, "TensorBoard logging", {
-    unsupported: "TensorBoard is not written; read loss_log.jsonl",
-  }),
-  f("ntest", "int", Infinity, "test", OTHER, "test images", {
-    noEffect: "pix2pixHD never reads it; use --how_many",
-  }),
-  f("aspect_ratio", "float", 1, "test", OTHER, "aspect ratio of result images", {
-    noEffect: "pix2pixHD never reads it",
-  }),
-  f("export_onnx", "string", "", "test", OTHER, "export to ONNX", {
-    unsupported: "ONNX export is not implemented",
-  }),
-  f("engine", "string", "", "test", OTHER, "TensorRT engine", {
-    unsupported: "TensorRT does not apply to WebGPU",
-  }),
-  f("onnx", "string", "", "test", OTHER, "ONNX model for TensorRT", {
-    unsupported: "TensorRT does not apply to WebGPU",
-  }),
-];
+export const FLAGS: readonly Flag[] = Object.entries(FLAG_TABLE).map(([name, spec]) => ({
+  name,
+  group: GROUP_OF.get(name)!,
+  ...(spec as FlagSpec),
+}));
 
-function f(
-  name: string,
-  type: FlagType,
-  value: string | number | boolean,
-  scope: Scope,
-  group: string,
-  help: string,
-  extra: Partial<Flag> = {},
-): Flag {
-  return { name, type, default: value, scope, group, help, ...extra };
-}
+/** The flags' values (all of them; those outside a command keep their defaults), and `isTrain`. */
+export type Options =
+  & { readonly [K in FlagName]: FlagValue<(typeof FLAG_TABLE)[K]["type"]> }
+  & { readonly isTrain: boolean };
 
-/** The flags' values (all of them; those outside a command keep their defaults). */
-export type Options = Readonly<Record<string, string | number | boolean>>;
+/** A run's saved options as `opt.json` holds them: any names, as an earlier version wrote them. */
+export type SavedOptions = Readonly<Record<string, string | number | boolean>>;
 
 /** What {@linkcode parseOptions} returns. */
 export interface ParsedOptions {
@@ -388,21 +274,18 @@ export function closestFlag(name: string, names: readonly string[]): string {
   return best;
 }
 
-/** Integer flags that also take `inf`. */
-const INFINITE = ["max_dataset_size", "how_many", "ntest"];
-
 function parseValue(flag: Flag, raw: string): string | number | boolean {
   const numeric = flag.type === "int" || flag.type === "float";
   const value = !numeric ? raw : raw === "inf" ? Infinity : Number(raw);
   if (numeric) {
-    const infinite = raw === "inf" && INFINITE.includes(flag.name);
+    const infinite = raw === "inf" && !!flag.inf;
     const ok = raw.trim() !== "" && (infinite || Number.isFinite(value)) &&
       (flag.type === "float" || infinite || Number.isSafeInteger(value));
     if (!ok) {
       throw new RangeError(
         `Cannot use --${flag.name} as it must be ${
           flag.type === "int" ? "an integer" : "a finite number"
-        }${INFINITE.includes(flag.name) ? " or inf" : ""}: current value is '${raw}'`,
+        }${flag.inf ? " or inf" : ""}: current value is '${raw}'`,
       );
     }
   }
@@ -501,50 +384,30 @@ export function parseOptions(command: Command, args: readonly string[]): ParsedO
     given.add(name);
   }
   values.isTrain = command === "train" || command === "encode";
-  checkValues(values);
-  return { options: Object.freeze(values), given, notes };
+  const options = Object.freeze(values) as unknown as Options;
+  checkValues(options);
+  return { options, given, notes };
 }
 
-function checkValues(o: Record<string, string | number | boolean>): void {
-  const positive = ["batchSize", "loadSize", "fineSize", "ngf", "ndf", "nef", "feat_num", "num_D"];
-  const nonNegative = [
-    "label_nc",
-    "nThreads",
-    "n_downsample_global",
-    "n_blocks_global",
-    "n_blocks_local",
-    "n_local_enhancers",
-    "niter_fix_global",
-    "n_layers_D",
-    "niter",
-    "niter_decay",
-    "pool_size",
-    "n_downsample_E",
-  ];
-  for (const k of positive) {
-    if (!((o[k] as number) > 0)) {
-      throw new RangeError(`Cannot use --${k} as it must be positive: current value is ${o[k]}`);
-    }
-  }
-  for (const k of nonNegative) {
-    if (!((o[k] as number) >= 0)) {
+/** What a flag's `min` and `max` allow, in words. */
+function rangeText(flag: Flag): string {
+  if (flag.max !== undefined) return `${flag.min}..${flag.max}`;
+  if (flag.min === 0) return "non-negative";
+  if (flag.min === 1 && flag.type === "int") return "positive";
+  return `>= ${flag.min}`;
+}
+
+function checkValues(o: Options): void {
+  for (const flag of FLAGS) {
+    const value = o[flag.name as FlagName] as number;
+    if (
+      (flag.min !== undefined && !(value >= flag.min)) ||
+      (flag.max !== undefined && !(value <= flag.max))
+    ) {
       throw new RangeError(
-        `Cannot use --${k} as it must be non-negative: current value is ${o[k]}`,
+        `Cannot use --${flag.name} as it must be ${rangeText(flag)}: current value is ${value}`,
       );
     }
-  }
-  for (const k of ["display_freq", "print_freq", "save_latest_freq", "save_epoch_freq"]) {
-    if (!((o[k] as number) > 0)) {
-      throw new RangeError(`Cannot use --${k} as it must be positive: current value is ${o[k]}`);
-    }
-  }
-  if (!((o.max_dataset_size as number) > 0) || !((o.how_many as number) > 0)) {
-    throw new RangeError(
-      `Cannot use --max_dataset_size or --how_many as they must be positive: current value is ${o.max_dataset_size}, ${o.how_many}`,
-    );
-  }
-  if (!((o.lr as number) >= 0)) {
-    throw new RangeError(`Cannot use --lr as it must be >= 0: current value is ${o.lr}`);
   }
   if (o.instance_feat && o.label_feat) {
     throw new TypeError(
@@ -561,24 +424,14 @@ function checkValues(o: Record<string, string | number | boolean>): void {
       `Cannot use --load_features as precomputed feature maps are RGB images and need --feat_num 3: current value is ${o.feat_num}`,
     );
   }
-  if (!((o.feature_scale as number) >= 1)) {
-    throw new RangeError(
-      `Cannot use --feature_scale as it must be a positive integer: current value is ${o.feature_scale}`,
-    );
-  }
-  if (!(Number.isInteger(o.port) && (o.port as number) >= 0 && (o.port as number) < 65536)) {
-    throw new RangeError(
-      `Cannot use --port as it must be 0..65535: current value is ${o.port}`,
-    );
-  }
   // Each names one folder (or part of a file name) inside --checkpoints_dir or --results_dir.
-  if (!/^[\w.-]+$/.test(String(o.name)) || o.name === "." || o.name === "..") {
+  if (!/^[\w.-]+$/.test(o.name) || o.name === "." || o.name === "..") {
     throw new RangeError(
       `Cannot use --name as it must be a folder name of letters, digits, '.', '-' or '_', other than '.' and '..': current value is '${o.name}'`,
     );
   }
-  for (const k of ["which_epoch", "phase"]) {
-    if (!/^[\w-]+$/.test(String(o[k]))) {
+  for (const k of ["which_epoch", "phase"] as const) {
+    if (!/^[\w-]+$/.test(o[k])) {
       throw new RangeError(
         `Cannot use --${k} as it must be letters, digits, '-' or '_' (a part of a file name, such as latest or 10): current value is '${
           o[k]
@@ -645,7 +498,7 @@ function pythonValue(flag: Flag | undefined, v: string | number | boolean): stri
 }
 
 /** `opt.txt` as pix2pixHD writes it: the options sorted by name between two rules. */
-export function optText(options: Options, command: Command): string {
+export function optText(options: SavedOptions, command: Command): string {
   const byName = new Map(flagsOf(command).map((x) => [x.name, x]));
   const keys = Object.keys(options).filter((k) => byName.has(k) || k === "isTrain").sort();
   const lines = keys.map((k) => `${k}: ${pythonValue(byName.get(k), options[k])}`);
@@ -655,7 +508,7 @@ export function optText(options: Options, command: Command): string {
 }
 
 /** `opt.json`: every option, `inf` written as the string "inf". */
-export function optJson(options: Options): string {
+export function optJson(options: SavedOptions): string {
   const out: Record<string, string | number | boolean> = {};
   for (const k of Object.keys(options).sort()) {
     out[k] = options[k] === Infinity ? "inf" : options[k];
@@ -664,7 +517,7 @@ export function optJson(options: Options): string {
 }
 
 /** Reads `opt.json`, turning "inf" back into `Infinity`. */
-export function readOptJson(text: string, file: string): Options {
+export function readOptJson(text: string, file: string): SavedOptions {
   const out: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(parseJsonObject(text, file))) {
     out[k] = v === "inf" ? Infinity : v as string | number | boolean;

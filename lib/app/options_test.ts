@@ -46,6 +46,18 @@ Deno.test("parseOptions: unknown flags name the closest; bad values name the fla
   throws(() => parseOptions("train", ["--niter", "1", "--niter", "2"]), /--niter twice/);
   throws(() => parseOptions("train", ["city"]), /current value is 'city'/);
   throws(() => parseOptions("train", ["--batchSize", "0"]), /--batchSize as it must be positive/);
+  throws(() => parseOptions("train", ["--niter", "-1"]), /--niter as it must be non-negative/);
+  throws(() => parseOptions("train", ["--lr", "-0.1"]), /--lr as it must be non-negative/);
+  throws(
+    () => parseOptions("edit", ["--port", "65536"]),
+    /--port as it must be 0\.\.65535: current value is 65536/,
+  );
+  equal(parseOptions("edit", ["--port", "65535"]).options.port, 65535);
+  throws(
+    () => parseOptions("test", ["--how_many", "0"]),
+    /--how_many as it must be positive: current value is 0/,
+  );
+  throws(() => parseOptions("encode", ["--feature_scale", "0"]), /--feature_scale as it must/);
   throws(
     () => parseOptions("train", ["--fp16"]),
     /--fp16 as mixed-precision training is not implemented/,

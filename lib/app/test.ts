@@ -54,11 +54,11 @@ export interface TestResult {
  */
 export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promise<TestResult> {
   const print = hooks.print ?? ((line: string) => console.log(line));
-  const ckpt = join(parsed.options.checkpoints_dir as string, parsed.options.name as string);
+  const ckpt = join(parsed.options.checkpoints_dir, parsed.options.name);
   const { options: o, file } = await withRunArchitecture(parsed.options, parsed.given, ckpt);
   if (file) print(`architecture from ${file}`);
   const features = usesFeatures(o);
-  const encoded = features && (o.use_encoded_image as boolean);
+  const encoded = features && o.use_encoded_image;
   if (o.use_encoded_image && !features) {
     throw new TypeError(
       "Cannot use --use_encoded_image as the model takes no features: current value is neither --instance_feat nor --label_feat",
@@ -69,13 +69,13 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
       "Cannot use --use_encoded_image with --load_features as such a run has no encoder: current value is both set",
     );
   }
-  if ((o.cluster_choice as string) && (!features || encoded)) {
+  if (o.cluster_choice && (!features || encoded)) {
     throw new TypeError(
       "Cannot use --cluster_choice as clusters are only sampled with --instance_feat or --label_feat and without --use_encoded_image",
     );
   }
   for (const note of parsed.notes) print(`note: ${note}`);
-  const which = o.which_epoch as string;
+  const which = o.which_epoch;
   const gPath = networkPath(ckpt, which, "G");
   try {
     await Deno.stat(gPath);
@@ -85,7 +85,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
     );
   }
 
-  const given = parseClusterChoice(o.cluster_choice as string);
+  const given = parseClusterChoice(o.cluster_choice);
   const sampled = features && !encoded ? await readRunClusters(o, ckpt) : undefined;
   if (sampled) print(`feature clusters from ${sampled.path}`);
   const ePath = networkPath(ckpt, which, "E");
@@ -99,8 +99,8 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
   print(`adapter: ${rt.gpu.adapter}`);
   const netG = buildG(o);
   const netE = encoded ? buildE(o) : undefined;
-  const labelNc = o.label_nc as number;
-  const noInstance = o.no_instance as boolean;
+  const labelNc = o.label_nc;
+  const noInstance = o.no_instance;
   const fo = featureOptions(o);
   try {
     await loadNetwork(netG, gPath, { strict: true });
@@ -109,8 +109,8 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
       await loadNetwork(netE, ePath, { strict: true });
       print(`loaded ${ePath}`);
     }
-    const loader = await openSerial(o, { image: encoded, limit: o.how_many as number });
-    const dir = join(o.results_dir as string, o.name as string, `${o.phase}_${which}`);
+    const loader = await openSerial(o, { image: encoded, limit: o.how_many });
+    const dir = join(o.results_dir, o.name, `${o.phase}_${which}`);
     await Deno.mkdir(join(dir, "images"), { recursive: true });
     const format = o.format as ImageFormat;
     const images: TestResult["images"] = [];
@@ -131,7 +131,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
           const mine = new Map([...given].filter(([id]) => present.has(id)));
           for (const id of mine.keys()) used.add(id);
           const choice = chooseClusters(sampled.clusters, ids, {
-            seed: o.seed as number,
+            seed: o.seed,
             given: mine,
           });
           choices[name] = Object.fromEntries([...choice].sort((a, b) => a[0] - b[0]));
@@ -187,7 +187,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
       imagePage({
         title: `Experiment = ${o.name}, Phase = ${o.phase}, Epoch = ${which}`,
         rows,
-        width: o.display_winsize as number,
+        width: o.display_winsize,
       }),
     );
     return {

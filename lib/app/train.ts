@@ -41,7 +41,13 @@ import {
   usesFeatures,
   withRunArchitecture,
 } from "./model.ts";
-import { type Options, optJson, optText, type ParsedOptions } from "./options.ts";
+import {
+  type Options,
+  optJson,
+  optText,
+  type ParsedOptions,
+  type SavedOptions,
+} from "./options.ts";
 import { encodeImage, imageBytes, labelImage } from "../data/visuals.ts";
 
 /** One line of `loss_log.jsonl`. */
@@ -132,7 +138,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
   let o = applyDebug(parsed.options);
   const dir = join(o.checkpoints_dir as string, o.name as string);
   // The run's opt.json as resuming read it, for the note on what this run changes in it.
-  let recorded: { file?: string; saved?: Options } = {};
+  let recorded: { file?: string; saved?: SavedOptions } = {};
   // Nothing is written into the run folder until every check has passed and training starts.
   const earlier = await folderFiles(dir);
   if (o.continue_train) {
@@ -538,16 +544,17 @@ function replacedOptions(
   dir: string,
   o: Options,
   earlier: readonly string[] | undefined,
-  { file, saved }: { file?: string; saved?: Options },
+  { file, saved }: { file?: string; saved?: SavedOptions },
 ): string | undefined {
   if (!earlier?.some((n) => n === "opt.json" || /_net_G\.pth$/.test(n))) return undefined;
   if (!o.continue_train) {
     return `${dir} holds an earlier run: this one starts afresh, replacing its opt.txt and opt.json now and its checkpoints as it saves its own (--continue_train resumes it instead)`;
   }
   if (!saved) return undefined;
-  const changed = Object.keys(o).filter((k) =>
-    k !== "continue_train" && k in saved && saved[k] !== o[k]
-  ).map((k) => `--${k} ${saved[k]} -> ${o[k]}`);
+  const now: SavedOptions = o;
+  const changed = Object.keys(now).filter((k) =>
+    k !== "continue_train" && k in saved && saved[k] !== now[k]
+  ).map((k) => `--${k} ${saved[k]} -> ${now[k]}`);
   return changed.length
     ? `resuming with other options than ${file} recorded; it now records ${changed.join(", ")}`
     : undefined;
