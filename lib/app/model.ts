@@ -5,9 +5,9 @@
  * @module
  */
 import type { DataLoader } from "../data/loader.ts";
-import { openDataset } from "../data/open.ts";
+import { openDataset, type OpenDatasetOptions } from "../data/open.ts";
 import { mixSeed } from "../data/rng.ts";
-import { defineD } from "../pix2pixhd/networks/define_d.ts";
+import { defineD, type DefineDOptions } from "../pix2pixhd/networks/define_d.ts";
 import {
   buildGenerator,
   GENERATOR_ARCHITECTURE_FLAGS,
@@ -15,7 +15,8 @@ import {
   generatorInputNc as inputNcOf,
   usesFeatures as usesFeaturesOf,
 } from "../pix2pixhd/architecture.ts";
-import { defineG } from "../pix2pixhd/networks/define_g.ts";
+import { defineG, type DefineGOptions } from "../pix2pixhd/networks/define_g.ts";
+import type { TrainerOptions } from "../pix2pixhd/trainer.ts";
 import type { Encoder } from "../pix2pixhd/networks/encoder.ts";
 import type { GlobalGenerator } from "../pix2pixhd/networks/global_generator.ts";
 import type { LocalEnhancer } from "../pix2pixhd/networks/local_enhancer.ts";
@@ -56,6 +57,91 @@ export function transformOptions(o: Options, flip: boolean): TransformOptions {
   };
 }
 
+/** The narrow configurations a run's flags describe, each for the code that takes it. */
+export interface RunConfig {
+  /** G's architecture and the seed of its initial weights. */
+  g: { architecture: GeneratorArchitecture; seed: number };
+  /** D (its input: G's label input and an image). */
+  d: DefineDOptions;
+  /** E as pix2pixHD builds it: `define_G(output_nc, feat_num, nef, 'encoder', n_downsample_E)`. */
+  e: DefineGOptions;
+  /** The training step. */
+  trainer: TrainerOptions;
+  /**
+   * `<dataroot>/<phase>`: `train` as `train.py` reads it (checked, shuffled unless
+   * `--serial_batches`, flipped unless `--no_flip`); `serial` as `test.py` and
+   * `encode_features.py` read it (in order, one image at a time, no flips, photos and every
+   * image; callers narrow `image` and `maxDatasetSize`).
+   */
+  data: { root: string; train: OpenDatasetOptions; serial: OpenDatasetOptions };
+}
+
+/** Every configuration the flags describe, translated in this one place. */
+export function configFrom(o: Options): RunConfig {
+  const labels = o.label_nc === 0 ? o.input_nc : o.label_nc;
+  const norm = o.norm as NormType;
+  const layout = { phase: o.phase, labelNc: o.label_nc, instance: !o.no_instance, seed: o.seed };
+  return {
+    g: { architecture: o, seed: mixSeed(o.seed, 1) },
+    d: {
+      inputNc: labels + (o.no_instance ? 0 : 1) + o.output_nc,
+      ndf: o.ndf,
+      nLayersD: o.n_layers_D,
+      norm,
+      useSigmoid: !!o.no_lsgan,
+      numD: o.num_D,
+      getIntermFeat: !o.no_ganFeat_loss,
+      seed: mixSeed(o.seed, 2),
+    },
+    e: {
+      netG: "encoder",
+      inputNc: o.output_nc,
+      outputNc: o.feat_num,
+      ngf: o.nef,
+      nDownsampleGlobal: o.n_downsample_E,
+      norm,
+      seed: mixSeed(o.seed, 3),
+    },
+    trainer: {
+      labelNc: o.label_nc,
+      noInstance: o.no_instance,
+      lr: o.lr,
+      beta1: o.beta1,
+      lambdaFeat: o.lambda_feat,
+      noGanFeatLoss: o.no_ganFeat_loss,
+      noVggLoss: o.no_vgg_loss,
+      noLsgan: o.no_lsgan,
+      poolSize: o.pool_size,
+      poolSeed: mixSeed(o.seed, 4),
+      labelFeat: o.label_feat,
+      loadFeatures: o.load_features,
+    },
+    data: {
+      root: o.dataroot,
+      train: {
+        ...layout,
+        image: true,
+        features: o.load_features,
+        transform: transformOptions(o, !o.no_flip),
+        batchSize: o.batchSize,
+        serialBatches: o.serial_batches,
+        maxDatasetSize: o.max_dataset_size,
+        nThreads: o.nThreads,
+      },
+      serial: {
+        ...layout,
+        image: true,
+        transform: transformOptions(o, false),
+        batchSize: 1,
+        serialBatches: true,
+        maxDatasetSize: Infinity,
+        nThreads: 1,
+        check: false,
+      },
+    },
+  };
+}
+
 /**
  * A loader over `<dataroot>/<phase>` as `test.py` and `encode_features.py` read it: in order, one
  * image at a time, without flips, at most `limit` images; photos only when `image`.
@@ -64,62 +150,34 @@ export function openSerial(
   o: Options,
   options: { image: boolean; limit: number },
 ): Promise<DataLoader> {
-  return openDataset(o.dataroot, {
-    phase: o.phase,
-    labelNc: o.label_nc,
-    instance: !o.no_instance,
-    image: options.image,
-    transform: transformOptions(o, false),
-    batchSize: 1,
-    serialBatches: true,
-    maxDatasetSize: options.limit,
-    nThreads: 1,
-    seed: o.seed,
-    check: false,
-  });
+  const { root, serial } = configFrom(o).data;
+  return openDataset(root, { ...serial, image: options.image, maxDatasetSize: options.limit });
 }
 
 /** Whether the options train or use the feature encoder. */
 export function usesFeatures(o: Options): boolean {
-  return usesFeaturesOf(o as unknown as GeneratorArchitecture);
+  return usesFeaturesOf(o);
 }
 
 /** G's input channels: labels (or the input image), the boundary map, the features. */
 export function generatorInputNc(o: Options): number {
-  return inputNcOf(o as unknown as GeneratorArchitecture);
+  return inputNcOf(o);
 }
 
 /** G as the options describe it, with pix2pixHD's initial weights from `--seed`. */
 export function buildG(o: Options): GlobalGenerator | LocalEnhancer {
-  return buildGenerator(o as unknown as GeneratorArchitecture, mixSeed(o.seed, 1));
+  const { architecture, seed } = configFrom(o).g;
+  return buildGenerator(architecture, seed);
 }
 
 /** D as the options describe it (its input: G's label input and an image). */
 export function buildD(o: Options): MultiscaleDiscriminator {
-  const labels = o.label_nc === 0 ? o.input_nc : o.label_nc;
-  return defineD({
-    inputNc: labels + (o.no_instance ? 0 : 1) + o.output_nc,
-    ndf: o.ndf,
-    nLayersD: o.n_layers_D,
-    norm: o.norm as NormType,
-    useSigmoid: !!o.no_lsgan,
-    numD: o.num_D,
-    getIntermFeat: !o.no_ganFeat_loss,
-    seed: mixSeed(o.seed, 2),
-  });
+  return defineD(configFrom(o).d);
 }
 
 /** E as pix2pixHD builds it: `define_G(output_nc, feat_num, nef, 'encoder', n_downsample_E)`. */
 export function buildE(o: Options): Encoder {
-  return defineG({
-    netG: "encoder",
-    inputNc: o.output_nc,
-    outputNc: o.feat_num,
-    ngf: o.nef,
-    nDownsampleGlobal: o.n_downsample_E,
-    norm: o.norm as NormType,
-    seed: mixSeed(o.seed, 3),
-  });
+  return defineG({ ...configFrom(o).e, netG: "encoder" });
 }
 
 /**
