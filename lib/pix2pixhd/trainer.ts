@@ -22,7 +22,6 @@ import {
   type ModelInputs,
 } from "./input.ts";
 import { type FeatureExtractor, featureMatchingLoss, ganLoss, vggLoss } from "./losses.ts";
-import { MultiscaleDiscriminator } from "./networks/multiscale_discriminator.ts";
 
 /** A generator, such as `defineG`'s global generator or local enhancer. */
 export interface GeneratorNet {
@@ -38,6 +37,8 @@ export interface DiscriminatorNet {
   forward(x: Tensor): Tensor[][];
   /** The trained parameters. */
   parameters(): Tensor[];
+  /** Whether its score maps end in a sigmoid (`defineD`'s `useSigmoid`). */
+  readonly sigmoid: boolean;
 }
 
 /** The feature encoder, such as `defineG({ netG: "encoder" })`. */
@@ -93,12 +94,6 @@ export const LOSS_NAMES = ["G_GAN", "G_GAN_Feat", "G_VGG", "D_real", "D_fake"] a
 /** One step's losses; a disabled loss is 0. */
 export type Losses = Record<typeof LOSS_NAMES[number], number>;
 
-/** Whether every scale of a pix2pixHD discriminator ends in a sigmoid (`useSigmoid`). */
-function endsInSigmoid(netD: DiscriminatorNet): boolean {
-  return netD instanceof MultiscaleDiscriminator &&
-    netD.scales.every((d) => d.stages.length > d.scoringStages.length);
-}
-
 /**
  * Trains pix2pixHD: each {@linkcode Trainer.step} runs one forward pass computing the five
  * losses, updates G (and E) from G_GAN + G_GAN_Feat + G_VGG, then D from
@@ -136,8 +131,7 @@ export class Trainer {
         "Cannot train with the VGG loss as no VGG19 was given: current value is undefined (pass vgg, or noVggLoss)",
       );
     }
-    const sigmoidD = endsInSigmoid(nets.netD);
-    if (sigmoidD && !options.noLsgan) {
+    if (nets.netD.sigmoid && !options.noLsgan) {
       throw new TypeError(
         "Cannot train with the least-squares loss as the discriminator ends in a sigmoid: current value is useSigmoid (build it without, or pass noLsgan)",
       );
@@ -149,7 +143,7 @@ export class Trainer {
     }
     this.nets = Object.freeze({ ...nets });
     this.#options = Object.freeze({ ...options });
-    this.#sigmoid = !!options.noLsgan && !sigmoidD;
+    this.#sigmoid = !!options.noLsgan && !nets.netD.sigmoid;
     const adam = { lr: options.lr ?? 0.0002, betas: [options.beta1 ?? 0.5, 0.999] as const };
     this.#adam = adam;
     this.#optimizerG = new Adam(this.#allParamsG(), adam);

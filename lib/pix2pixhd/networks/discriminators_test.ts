@@ -68,8 +68,12 @@ Deno.test("Discriminators: useSigmoid scores in (0, 1), with or without getInter
       ok(scores.every((v) => v > 0 && v < 1), `getIntermFeat ${getIntermFeat}`);
     }
     // The sigmoid has no parameters: the keys are those of the plain discriminator.
-    deepEqual(keys(d), keys(defineD({ inputNc: 3, ndf: 4, numD: 2, getIntermFeat })));
-    d.dispose();
+    const plain = defineD({ inputNc: 3, ndf: 4, numD: 2, getIntermFeat });
+    deepEqual(keys(d), keys(plain));
+    // Each says whether it ends in a sigmoid, as do its scales.
+    deepEqual([d.sigmoid, ...d.scales.map((s) => s.sigmoid)], [true, true, true]);
+    deepEqual([plain.sigmoid, ...plain.scales.map((s) => s.sigmoid)], [false, false, false]);
+    for (const net of [d, plain]) net.dispose();
   }
 });
 

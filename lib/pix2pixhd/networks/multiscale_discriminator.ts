@@ -35,6 +35,8 @@ export class MultiscaleDiscriminator extends Module {
   readonly scales: readonly NLayerDiscriminator[];
   /** The downsampler between scales. */
   readonly downsample: AvgPool2d;
+  /** Whether every scale's score map ends in a sigmoid (`useSigmoid`), for the BCE loss. */
+  readonly sigmoid: boolean;
 
   /** A discriminator of `inputNc`-channel inputs. */
   constructor(inputNc: number, options: MultiscaleDiscriminatorOptions = {}) {
@@ -50,6 +52,7 @@ export class MultiscaleDiscriminator extends Module {
       scales.push(d);
     }
     this.scales = scales;
+    this.sigmoid = !!options.useSigmoid;
     this.downsample = this.addModule(
       "downsample",
       new AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }),

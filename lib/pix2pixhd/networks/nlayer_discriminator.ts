@@ -78,6 +78,8 @@ export class NLayerDiscriminator extends Module {
   readonly model: Sequential;
   /** Whether {@linkcode NLayerDiscriminator.forward} returns every stage's output. */
   readonly getIntermFeat: boolean;
+  /** Whether the score map ends in a sigmoid (`useSigmoid`), for the BCE loss. */
+  readonly sigmoid: boolean;
   readonly #scored: number;
 
   /** A discriminator of `inputNc`-channel inputs. */
@@ -85,6 +87,7 @@ export class NLayerDiscriminator extends Module {
     super();
     this.stages = discriminatorStages(inputNc, options);
     this.getIntermFeat = options.getIntermFeat ?? false;
+    this.sigmoid = !!options.useSigmoid;
     this.#scored = (options.nLayers ?? 3) + 2;
     this.model = new Sequential(this.stages.flatMap((s) => s.layers));
     if (this.getIntermFeat) this.stages.forEach((s, i) => this.addModule(`model${i}`, s));
@@ -108,7 +111,7 @@ export class NLayerDiscriminator extends Module {
       h = stage.forward(h);
       outputs.push(h);
     }
-    if (this.stages.length > this.#scored) {
+    if (this.sigmoid) {
       const raw = outputs.pop()!;
       outputs.push(this.stages[this.#scored].forward(raw));
       raw.dispose();
