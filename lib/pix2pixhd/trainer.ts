@@ -21,7 +21,14 @@ import {
   labelInput,
   type ModelInputs,
 } from "./input.ts";
-import { type FeatureExtractor, featureMatchingLoss, ganLoss, vggLoss } from "./losses.ts";
+import {
+  type DiscriminatorOutputs,
+  type FeatureExtractor,
+  featureMatchingLoss,
+  ganLoss,
+  type GanLossOptions,
+  vggLoss,
+} from "./losses.ts";
 
 /** A generator, such as `defineG`'s global generator or local enhancer. */
 export interface GeneratorNet {
@@ -94,6 +101,21 @@ export const LOSS_NAMES = ["G_GAN", "G_GAN_Feat", "G_VGG", "D_real", "D_fake"] a
 /** One step's losses; a disabled loss is 0. */
 export type Losses = Record<typeof LOSS_NAMES[number], number>;
 
+/** D's losses on the fake and on the real image, and D's outputs on the real image. */
+interface LossesD {
+  fake: Tensor;
+  real: Tensor;
+  predReal: DiscriminatorOutputs;
+}
+
+/** G's losses (null when disabled) and their sum. */
+interface LossesG {
+  gan: Tensor;
+  feat: Tensor | null;
+  vgg: Tensor | null;
+  total: Tensor;
+}
+
 /**
  * Trains pix2pixHD: each {@linkcode Trainer.step} runs one forward pass computing the five
  * losses, updates G (and E) from G_GAN + G_GAN_Feat + G_VGG, then D from
@@ -121,7 +143,7 @@ export class Trainer {
   /** The pool of past discriminator inputs. */
   readonly pool: ImagePool;
   readonly #options: Readonly<TrainerOptions>;
-  readonly #sigmoid: boolean;
+  readonly #gan: GanLossOptions;
   readonly #adam: { lr: number; betas: readonly [number, number] };
 
   /** A trainer of `nets`; the optimizers start from zero moments. */
@@ -143,7 +165,7 @@ export class Trainer {
     }
     this.nets = Object.freeze({ ...nets });
     this.#options = Object.freeze({ ...options });
-    this.#sigmoid = !!options.noLsgan && !nets.netD.sigmoid;
+    this.#gan = { lsgan: !options.noLsgan, sigmoid: !!options.noLsgan && !nets.netD.sigmoid };
     const adam = { lr: options.lr ?? 0.0002, betas: [options.beta1 ?? 0.5, 0.999] as const };
     this.#adam = adam;
     this.#optimizerG = new Adam(this.#allParamsG(), adam);
@@ -215,62 +237,52 @@ export class Trainer {
    * and the tape are freed.
    */
   recordStep(batch: Batch): Tensor {
-    const o = this.#options;
-    const { netD, vgg } = this.nets;
-    const lambdaFeat = o.lambdaFeat ?? 10;
-    const gan = { lsgan: !o.noLsgan, sigmoid: this.#sigmoid };
     try {
       return tidy(() => {
-        const inputs = batchInputs(batch, o);
-        const real = inputs.image;
+        const inputs = batchInputs(batch, this.#options);
+        const { label, image: real } = inputs;
         if (!real) {
           throw new TypeError("Cannot train on a batch without photos: current value is undefined");
         }
         const fake = this.#generateFrom(batch, inputs, real);
-
-        // D on the (pooled) detached fake, and on the real image.
-        const lossDFake = ganLoss(
-          netD.forward(this.pool.query(discriminatorInput(inputs.label, fake.detach()))),
-          false,
-          gan,
-        );
-        const predReal = netD.forward(discriminatorInput(inputs.label, real));
-        const lossDReal = ganLoss(predReal, true, gan);
-
-        // G's losses through D on the fake. D's gradients from them are discarded anyway, so
-        // D's weights are frozen for this pass: the backward pass skips their gradients.
-        const paramsD = this.optimizerD.params;
-        for (const p of paramsD) p.requiresGrad = false;
-        try {
-          const predFake = netD.forward(discriminatorInput(inputs.label, fake));
-          const lossGGan = ganLoss(predFake, true, gan);
-          const lossGFeat = o.noGanFeatLoss
-            ? null
-            : featureMatchingLoss(predFake, predReal, { lambdaFeat });
-          const lossGVgg = o.noVggLoss ? null : vggLoss(vgg!, fake, real, { lambdaFeat });
-          let lossG = lossGGan;
-          if (lossGFeat) lossG = add(lossG, lossGFeat);
-          if (lossGVgg) lossG = add(lossG, lossGVgg);
-          const values = pack([lossGGan, lossGFeat, lossGVgg, lossDReal, lossDFake]);
-
-          this.optimizerG.zeroGrad();
-          lossG.backward();
-          this.optimizerG.step();
-          this.optimizerG.zeroGrad();
-          for (const p of paramsD) p.requiresGrad = true;
-
-          this.optimizerD.zeroGrad();
-          scale(add(lossDFake, lossDReal), 0.5).backward();
-          this.optimizerD.step();
-          this.optimizerD.zeroGrad();
+        const d = this.#lossesD(label, real, fake);
+        // D's gradients from G's losses are discarded anyway, so D's weights are frozen for G's
+        // pass: the backward pass skips their gradients.
+        const values = frozen(this.optimizerD.params, () => {
+          const g = this.#lossesG(label, real, fake, d.predReal);
+          const values = pack([g.gan, g.feat, g.vgg, d.real, d.fake]);
+          update(this.optimizerG, g.total);
           return values;
-        } finally {
-          for (const p of paramsD) p.requiresGrad = true;
-        }
+        });
+        update(this.optimizerD, scale(add(d.fake, d.real), 0.5));
+        return values;
       });
     } finally {
       clearTape();
     }
+  }
+
+  /** D's losses on the (pooled) detached fake and on the real image. */
+  #lossesD(label: Tensor, real: Tensor, fake: Tensor): LossesD {
+    const { netD } = this.nets;
+    const predFake = netD.forward(this.pool.query(discriminatorInput(label, fake.detach())));
+    const lossFake = ganLoss(predFake, false, this.#gan);
+    const predReal = netD.forward(discriminatorInput(label, real));
+    return { fake: lossFake, real: ganLoss(predReal, true, this.#gan), predReal };
+  }
+
+  /** G's losses through D on the fake, matching D's features on the real image (`predReal`). */
+  #lossesG(label: Tensor, real: Tensor, fake: Tensor, predReal: DiscriminatorOutputs): LossesG {
+    const o = this.#options;
+    const lambdaFeat = o.lambdaFeat ?? 10;
+    const predFake = this.nets.netD.forward(discriminatorInput(label, fake));
+    const gan = ganLoss(predFake, true, this.#gan);
+    const feat = o.noGanFeatLoss ? null : featureMatchingLoss(predFake, predReal, { lambdaFeat });
+    const vgg = o.noVggLoss ? null : vggLoss(this.nets.vgg!, fake, real, { lambdaFeat });
+    let total = gan;
+    if (feat) total = add(total, feat);
+    if (vgg) total = add(total, vgg);
+    return { gan, feat, vgg, total };
   }
 
   /** G's output for assembled inputs, with E's features of `image` when training E. */
@@ -351,6 +363,25 @@ export class Trainer {
     this.optimizerD.dispose();
     this.pool.dispose();
   }
+}
+
+/** `fn()` with `params` frozen (`requiresGrad` false), each restored once `fn` returns or throws. */
+function frozen<T>(params: readonly Tensor[], fn: () => T): T {
+  const was = params.map((p) => p.requiresGrad);
+  for (const p of params) p.requiresGrad = false;
+  try {
+    return fn();
+  } finally {
+    params.forEach((p, i) => (p.requiresGrad = was[i]));
+  }
+}
+
+/** One Adam update from `loss`: its gradients, the step, then the gradients freed. */
+function update(optimizer: Adam, loss: Tensor): void {
+  optimizer.zeroGrad();
+  loss.backward();
+  optimizer.step();
+  optimizer.zeroGrad();
 }
 
 /** The five losses in one (5) tensor, 0 for a disabled one, for a single read-back. */
