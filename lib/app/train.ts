@@ -103,13 +103,22 @@ function applyDebug(o: Options): Options {
   });
 }
 
-/** The learning rate during `epoch` when resuming without a saved state. */
+/**
+ * The learning rate after `epoch`, from the rate `lr` during it, or undefined when it stays: after
+ * each epoch past `--niter`, `--lr / --niter_decay` less (never below 0), as pix2pixHD's
+ * `update_learning_rate` subtracts it. The one definition of the schedule's rates.
+ */
+function lrUpdate(o: Options, epoch: number, lr: number): number | undefined {
+  if (epoch <= (o.niter as number)) return undefined;
+  return Math.max(0, lr - (o.lr as number) / (o.niter_decay as number));
+}
+
+/** The learning rate during `epoch` of a run never stopped: {@linkcode lrUpdate} after each. */
 function lrAt(o: Options, epoch: number): number {
-  const lr0 = o.lr as number;
-  const niter = o.niter as number;
-  const decay = o.niter_decay as number;
-  if (epoch <= niter + 1 || decay === 0) return lr0;
-  return Math.max(0, lr0 - (epoch - niter - 1) * (lr0 / decay));
+  const last = Math.min(epoch - 1, (o.niter as number) + (o.niter_decay as number));
+  let lr = o.lr as number;
+  for (let e = 1; e <= last; e++) lr = lrUpdate(o, e, lr) ?? lr;
+  return lr;
 }
 
 function fmtTime(seconds: number): string {
@@ -318,7 +327,6 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     );
 
     const nEpochs = (o.niter as number) + (o.niter_decay as number);
-    const lrDecay = (o.lr as number) / (o.niter_decay as number);
     let { epoch, epochIter, totalSteps, lr } = progress;
     let fixedGlobal = progress.fixedGlobal;
     const printDelta = totalSteps % (o.print_freq as number);
@@ -433,10 +441,10 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
         fixedGlobal = false;
         say(`------------ Now also finetuning the global generator -------------`);
       }
-      if (epoch > (o.niter as number)) {
-        const next = Math.max(0, lr - lrDecay);
-        say(`update learning rate: ${lr} -> ${next}`);
-        lr = next;
+      const nextLr = lrUpdate(o, epoch, lr);
+      if (nextLr !== undefined) {
+        say(`update learning rate: ${lr} -> ${nextLr}`);
+        lr = nextLr;
         trainer.lr = lr;
       }
       const next: Progress = { epoch: epoch + 1, epochIter: 0, totalSteps, lr, fixedGlobal };
