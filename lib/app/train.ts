@@ -13,11 +13,10 @@ import { mixSeed } from "../data/rng.ts";
 import { initGpu } from "../gpu/kernel.ts";
 import type { Module } from "../nn/module.ts";
 import type { Encoder } from "../pix2pixhd/networks/encoder.ts";
-import { LOSS_NAMES, type Losses, Trainer } from "../pix2pixhd/trainer.ts";
+import { LOSS_NAMES, Trainer } from "../pix2pixhd/trainer.ts";
 import { loadVgg19 } from "../pix2pixhd/vgg19.ts";
 import { resolveVggWeights } from "../pix2pixhd/vgg_weights.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { writeOutputFile } from "../io/output_file.ts";
 import { exists, recoverSets } from "./checkpoint_set.ts";
 import {
   checkTrainStateSet,
@@ -30,7 +29,6 @@ import {
   statePath,
   writeTextAtomic,
 } from "./checkpoints.ts";
-import { imagePage, lossPlot, type LossPoint, type PageRow } from "./html.ts";
 import {
   buildD,
   buildE,
@@ -48,19 +46,10 @@ import {
   type ParsedOptions,
   type SavedOptions,
 } from "./options.ts";
-import { encodeImage, imageBytes, labelImage } from "../data/visuals.ts";
+import { type LossRecord, TrainLog } from "./train_log.ts";
+import { displayResults } from "./train_page.ts";
 
-/** One line of `loss_log.jsonl`. */
-export interface LossRecord extends Losses {
-  epoch: number;
-  /** Images done in the epoch. */
-  iter: number;
-  /** Images done since the start. */
-  step: number;
-  lr: number;
-  /** Seconds per image of this step. */
-  sec: number;
-}
+export { lossLine, type LossRecord } from "./train_log.ts";
 
 /** Callbacks and controls of {@linkcode train}. */
 export interface TrainHooks {
@@ -119,22 +108,6 @@ function lrAt(o: Options, epoch: number): number {
   let lr = o.lr as number;
   for (let e = 1; e <= last; e++) lr = lrUpdate(o, e, lr) ?? lr;
   return lr;
-}
-
-function fmtTime(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor(s / 60) % 60;
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
-}
-
-/** `(epoch: E, iters: I, time: T) G_GAN: x ...` as pix2pixHD prints it (zero losses left out). */
-export function lossLine(epoch: number, iter: number, sec: number, losses: Losses): string {
-  let line = `(epoch: ${epoch}, iters: ${iter}, time: ${sec.toFixed(3)}) `;
-  for (const k of LOSS_NAMES) if (losses[k] !== 0) line += `${k}: ${losses[k].toFixed(3)} `;
-  return line;
 }
 
 /**
@@ -258,8 +231,6 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     nThreads: o.nThreads as number,
   });
   const web = o.no_html ? undefined : join(dir, "web");
-  const logTxt = join(dir, "loss_log.txt");
-  const logJson = join(dir, "loss_log.jsonl");
   try {
     const datasetSize = loader.length;
     const batchSize = o.batchSize as number;
@@ -306,8 +277,9 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     }
     trainer.lr = progress.lr;
 
-    // Logs: loss_log.txt as pix2pixHD appends it; loss_log.jsonl rewritten up to the resume point.
-    const records = o.continue_train ? await readLossLog(logJson, progress.totalSteps, print) : [];
+    const bar = hooks.progress ?? Deno.stderr.isTerminal();
+    const resumeAt = o.continue_train ? progress.totalSteps : undefined;
+    const log = await TrainLog.open(dir, { print, bar, resumeAt });
 
     // Every check has passed: training starts, and only now writes into the run folder.
     await Deno.mkdir(dir, { recursive: true });
@@ -319,12 +291,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     if (replaced) print(`note: ${replaced}`);
     await writeTextAtomic(join(dir, "opt.txt"), optText(o, "train"));
     await writeTextAtomic(join(dir, "opt.json"), optJson(o));
-    await writeTextAtomic(logJson, records.map((r) => JSON.stringify(r) + "\n").join(""));
-    await Deno.writeTextFile(
-      logTxt,
-      `================ Training Loss (${new Date().toString()}) ================\n`,
-      { append: true },
-    );
+    await log.begin();
 
     const nEpochs = (o.niter as number) + (o.niter_decay as number);
     let { epoch, epochIter, totalSteps, lr } = progress;
@@ -336,31 +303,13 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     let busy = 0;
     let steps = 0;
     let interrupted = false;
-    const bar = hooks.progress ?? Deno.stderr.isTerminal();
-    const clearBar = () => bar && Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
-    const say = (line: string) => (clearBar(), print(line));
+    const say = (line: string) => log.say(line);
 
     const present = nets.filter((n): n is [string, Module] => n[1] !== undefined);
     const saveAll = (label: string | number, at: Progress, iter = false) =>
       saveCheckpointSet(dir, label, { nets: present, state: trainer, names, progress: at, iter });
-    const display = async (batch: Batch, e: number) => {
-      if (!web) return;
-      await Deno.mkdir(join(web, "images"), { recursive: true });
-      const fake = trainer.synthesize(batch);
-      const planar = await fake.floats();
-      fake.dispose();
-      const { width: w, height: h } = batch;
-      const files: [string, Uint8Array][] = [
-        ["input_label", labelImage(batch, o.label_nc as number)],
-        ["synthesized_image", imageBytes(planar, w, h)],
-        ["real_image", batch.image!.subarray(0, w * h * 3)],
-      ];
-      for (const [kind, rgb] of files) {
-        const file = join(web, "images", `epoch${String(e).padStart(3, "0")}_${kind}.png`);
-        const png = encodeImage(rgb, w, h, "png");
-        await writeOutputFile(file, (write) => write(png));
-      }
-      await writePage(web, o, records);
+    const display = async (batch: Batch, epoch: number) => {
+      if (web) await displayResults(web, { o, trainer, batch, epoch, records: log.records });
     };
 
     for (; epoch <= nEpochs && !interrupted; epoch++) {
@@ -388,13 +337,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
           }
         }
         const record: LossRecord = { epoch, iter: epochIter, step: totalSteps, ...losses, lr, sec };
-        if (totalSteps % (o.print_freq as number) === printDelta) {
-          records.push(record);
-          const line = lossLine(epoch, epochIter, sec, losses);
-          say(line);
-          await Deno.writeTextFile(logTxt, line + "\n", { append: true });
-          await Deno.writeTextFile(logJson, JSON.stringify(record) + "\n", { append: true });
-        }
+        if (totalSteps % (o.print_freq as number) === printDelta) await log.add(record);
         if (totalSteps % (o.display_freq as number) === displayDelta) {
           await display(batch, epoch);
           displayed = true;
@@ -406,17 +349,8 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
           await saveAll("latest", { epoch, epochIter, totalSteps, lr, fixedGlobal }, true);
         }
         last = batch;
-        if (bar) {
-          const left = (nEpochs - epoch) * datasetSize + (datasetSize - epochIter);
-          const perImage = busy / ((totalSteps - startSteps) || 1);
-          const done = Math.round(20 * epochIter / datasetSize);
-          const text = `\repoch ${epoch}/${nEpochs} [${"#".repeat(done)}${
-            "-".repeat(20 - done)
-          }] ${epochIter}/${datasetSize} ${perImage.toFixed(2)} s/img ETA ${
-            fmtTime(left * perImage)
-          } ${LOSS_NAMES.map((k) => `${k} ${losses[k].toFixed(3)}`).join(" ")}`;
-          Deno.stderr.writeSync(new TextEncoder().encode(text));
-        }
+        const perImage = busy / ((totalSteps - startSteps) || 1);
+        log.drawBar(record, { nEpochs, datasetSize, perImage });
         if (stop) {
           interrupted = true;
           say(
@@ -454,7 +388,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
         if (epoch % (o.save_epoch_freq as number) === 0) await saveAll(epoch, next);
       }
     }
-    clearBar();
+    log.clearBar();
     return {
       dir,
       totalSteps,
@@ -504,46 +438,6 @@ async function checkResumable(dir: string, which: string, keys: readonly string[
 }
 
 /**
- * Reads `loss_log.jsonl` up to `step` images. A last line cut off by a stopped run is dropped,
- * with a note; any other line that is not JSON is an error naming the file and the line.
- */
-async function readLossLog(
-  path: string,
-  step: number,
-  print: (line: string) => void,
-): Promise<LossRecord[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
-  const lines = text.split("\n");
-  const records: LossRecord[] = [];
-  for (const [i, line] of lines.entries()) {
-    if (line.trim() === "") continue;
-    let record: LossRecord;
-    try {
-      record = JSON.parse(line);
-    } catch {
-      const shown = line.length > 60 ? `${line.slice(0, 60)}…` : line;
-      if (i === lines.length - 1) {
-        print(`note: dropped the last line of ${path}, cut off when the run stopped: '${shown}'`);
-        continue;
-      }
-      throw new SyntaxError(
-        `Cannot resume from ${path} as line ${
-          i + 1
-        } is not a JSON record: current value is '${shown}'`,
-      );
-    }
-    if (record.step <= step) records.push(record);
-  }
-  return records;
-}
-
-/**
  * What training is about to replace in the run folder `dir` (whose files were `earlier`, and
  * whose `opt.json`, read when resuming, recorded `saved` in `file`), as a note for the user;
  * undefined when it replaces nothing of another run's record.
@@ -566,36 +460,4 @@ function replacedOptions(
   return changed.length
     ? `resuming with other options than ${file} recorded; it now records ${changed.join(", ")}`
     : undefined;
-}
-
-/** Rewrites `web/index.html`: the loss plot, then each epoch's images, newest first. */
-async function writePage(web: string, o: Options, records: readonly LossRecord[]): Promise<void> {
-  const epochs: number[] = [];
-  for await (const entry of Deno.readDir(join(web, "images"))) {
-    const m = /^epoch(\d+)_synthesized_image\.png$/.exec(entry.name);
-    if (m) epochs.push(Number(m[1]));
-  }
-  epochs.sort((a, b) => b - a);
-  const rows: PageRow[] = epochs.map((e) => {
-    const tag = `epoch${String(e).padStart(3, "0")}`;
-    return {
-      heading: `epoch ${e}`,
-      images: ["input_label", "synthesized_image", "real_image"].map((kind) => ({
-        caption: kind,
-        src: `images/${tag}_${kind}.png`,
-      })),
-    };
-  });
-  const points = records as unknown as LossPoint[];
-  const plot = points.length > 0 ? `<h3>losses</h3>\n${lossPlot(points, LOSS_NAMES)}` : "";
-  await writeTextAtomic(
-    join(web, "index.html"),
-    imagePage({
-      title: `Experiment name = ${o.name}`,
-      rows,
-      width: o.display_winsize as number,
-      top: plot,
-      refresh: 30,
-    }),
-  );
 }
