@@ -8,45 +8,24 @@
  */
 import { join } from "node:path";
 import type { Batch } from "../data/batch.ts";
-import { openDataset } from "../data/open.ts";
-import { mixSeed } from "../data/rng.ts";
+import type { DataLoader } from "../data/loader.ts";
+import { openDataset, type OpenDatasetOptions } from "../data/open.ts";
 import { initGpu } from "../gpu/kernel.ts";
-import type { Module } from "../nn/module.ts";
-import type { Encoder } from "../pix2pixhd/networks/encoder.ts";
-import { LOSS_NAMES, Trainer } from "../pix2pixhd/trainer.ts";
-import { loadVgg19 } from "../pix2pixhd/vgg19.ts";
-import { resolveVggWeights } from "../pix2pixhd/vgg_weights.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { exists, recoverSets } from "./checkpoint_set.ts";
+import { LOSS_NAMES, type Losses } from "../pix2pixhd/trainer.ts";
+import { exists } from "./checkpoint_set.ts";
 import {
-  checkTrainStateSet,
-  loadNetwork,
   loadTrainState,
   networkPath,
   type Progress,
   readIter,
   saveCheckpointSet,
   statePath,
-  writeTextAtomic,
 } from "./checkpoints.ts";
-import {
-  buildD,
-  buildE,
-  buildG,
-  DISCRIMINATOR_FLAGS,
-  GENERATOR_FLAGS,
-  transformOptions,
-  usesFeatures,
-  withRunArchitecture,
-} from "./model.ts";
-import {
-  type Options,
-  optJson,
-  optText,
-  type ParsedOptions,
-  type SavedOptions,
-} from "./options.ts";
+import { transformOptions } from "./model.ts";
+import type { Options, ParsedOptions } from "./options.ts";
+import { type OpenedRun, openRun, startRunFolder } from "./run_open.ts";
 import { type LossRecord, TrainLog } from "./train_log.ts";
+import { openNetworks, type TrainNetworks } from "./train_networks.ts";
 import { displayResults } from "./train_page.ts";
 
 export { lossLine, type LossRecord } from "./train_log.ts";
@@ -79,17 +58,161 @@ export interface TrainResult {
   page?: string;
 }
 
-/** The options `--debug` changes, as pix2pixHD's `train.py` changes them. */
-function applyDebug(o: Options): Options {
-  if (!o.debug) return o;
-  return Object.freeze({
-    ...o,
-    display_freq: 1,
-    print_freq: 1,
-    niter: 1,
-    niter_decay: 0,
-    max_dataset_size: 10,
-  });
+/**
+ * Trains pix2pixHD as `train.py` does, from parsed `cli/train.ts` options; see the module doc.
+ * Resuming (`--continue_train`) restores the training state saved with the checkpoint, so that
+ * a run stopped and resumed ends with the weights of one never stopped.
+ */
+export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const print = hooks.print ?? ((line: string) => console.log(line));
+  const run = await openRun(parsed, print);
+  const { o, dir } = run;
+  print(`adapter: ${(await initGpu()).gpu.adapter}`);
+  const model = await openNetworks(run, print);
+  const { trainer } = model;
+  let loader: DataLoader | undefined;
+  try {
+    loader = await openDataset(o.dataroot as string, loaderOptions(o));
+    const datasetSize = loader.length;
+    const batchSize = o.batchSize as number;
+    print(`#training images = ${datasetSize}`);
+    const start = await resumeProgress(run, model, datasetSize, print);
+    const bar = hooks.progress ?? Deno.stderr.isTerminal();
+    const resumeAt = o.continue_train ? start.totalSteps : undefined;
+    const log = await TrainLog.open(dir, { print, bar, resumeAt });
+    // Every check has passed: training starts, and only now writes into the run folder.
+    await startRunFolder(run, print);
+    await log.begin();
+
+    const web = o.no_html ? undefined : join(dir, "web");
+    const display = async (batch: Batch, epoch: number) => {
+      if (web) await displayResults(web, { o, trainer, batch, epoch, records: log.records });
+    };
+    const parts = { nets: model.nets, state: trainer, names: model.names };
+    const save = (label: string | number, progress: Progress, iter = false) =>
+      saveCheckpointSet(dir, label, { ...parts, progress, iter });
+    const nEpochs = (o.niter as number) + (o.niter_decay as number);
+    const printDue = every(o.print_freq as number, start.totalSteps);
+    const displayDue = every(o.display_freq as number, start.totalSteps);
+    const saveDue = every(o.save_latest_freq as number, start.totalSteps);
+    let { epoch, epochIter, totalSteps, lr, fixedGlobal } = start;
+    let busy = 0, steps = 0, interrupted = false;
+    for (; epoch <= nEpochs; epoch++) {
+      const epochStart = performance.now();
+      if (epoch !== start.epoch) epochIter = 0;
+      const startBatch = Math.min(Math.floor(epochIter / batchSize), loader.batches);
+      let last: Batch | undefined;
+      let displayed = false;
+      for await (const batch of loader.epoch(epoch, startBatch)) {
+        const t0 = performance.now();
+        totalSteps += batchSize;
+        epochIter += batchSize;
+        const losses = await trainer.step(batch);
+        const stepSeconds = (performance.now() - t0) / 1000;
+        busy += stepSeconds;
+        steps++;
+        checkFinite(losses, epoch, totalSteps);
+        const sec = stepSeconds / batchSize;
+        const record: LossRecord = { epoch, iter: epochIter, step: totalSteps, ...losses, lr, sec };
+        if (printDue(totalSteps)) await log.add(record);
+        if (displayDue(totalSteps)) {
+          await display(batch, epoch);
+          displayed = true;
+        }
+        hooks.onStep?.(record);
+        const stop = hooks.signal?.aborted ?? false;
+        if (saveDue(totalSteps) || stop) {
+          log.say(`saving the latest model (epoch ${epoch}, total_steps ${totalSteps})`);
+          await save("latest", { epoch, epochIter, totalSteps, lr, fixedGlobal }, true);
+        }
+        last = batch;
+        const perImage = busy / ((totalSteps - start.totalSteps) || 1);
+        log.drawBar(record, { nEpochs, datasetSize, perImage });
+        if (stop) {
+          interrupted = true;
+          const latest = networkPath(dir, "latest", "G");
+          log.say(
+            `interrupted: saved ${latest} and the training state; resume with --continue_train`,
+          );
+          break;
+        }
+      }
+      if (interrupted) break;
+      if (!displayed && last) await display(last, epoch);
+      const taken = Math.round((performance.now() - epochStart) / 1000);
+      log.say(`End of epoch ${epoch} / ${nEpochs} \t Time Taken: ${taken} sec`);
+      // The schedule's updates come before the epoch's save, so that its state resumes into the
+      // next epoch as a run that never stopped would.
+      if (fixedGlobal && epoch === o.niter_fix_global) {
+        trainer.resetOptimizerG();
+        fixedGlobal = false;
+        log.say(`------------ Now also finetuning the global generator -------------`);
+      }
+      const nextLr = lrUpdate(o, epoch, lr);
+      if (nextLr !== undefined) {
+        log.say(`update learning rate: ${lr} -> ${nextLr}`);
+        lr = nextLr;
+        trainer.lr = lr;
+      }
+      const next: Progress = { epoch: epoch + 1, epochIter: 0, totalSteps, lr, fixedGlobal };
+      if (epoch % (o.save_epoch_freq as number) === 0 || epoch === nEpochs) {
+        log.say(`saving the model at the end of epoch ${epoch}, iters ${totalSteps}`);
+        await save("latest", next, true);
+        if (epoch % (o.save_epoch_freq as number) === 0) await save(epoch, next);
+      }
+    }
+    log.clearBar();
+    return {
+      dir,
+      totalSteps,
+      steps,
+      interrupted,
+      secondsPerStep: busy / (steps || 1),
+      page: web && (await exists(join(web, "index.html"))) ? join(web, "index.html") : undefined,
+    };
+  } finally {
+    loader?.close();
+    model.dispose();
+  }
+}
+
+/** The training loader's options: `train.py`'s dataset, shuffled unless `--serial_batches`. */
+function loaderOptions(o: Options): OpenDatasetOptions {
+  return {
+    phase: o.phase as string,
+    labelNc: o.label_nc as number,
+    instance: !o.no_instance,
+    image: true,
+    features: o.load_features as boolean,
+    transform: transformOptions(o, !o.no_flip),
+    batchSize: o.batchSize as number,
+    serialBatches: o.serial_batches as boolean,
+    maxDatasetSize: o.max_dataset_size as number,
+    seed: o.seed as number,
+    nThreads: o.nThreads as number,
+  };
+}
+
+/**
+ * Whether an image count is due for what is done every `freq` images: counted from the count
+ * training started at (`start`), as pix2pixHD's `print_delta`, `display_delta` and `save_delta`.
+ */
+function every(freq: number, start: number): (steps: number) => boolean {
+  const delta = start % freq;
+  return (steps) => steps % freq === delta;
+}
+
+/** Throws naming the first loss that is not finite, and where. */
+function checkFinite(losses: Losses, epoch: number, totalSteps: number): void {
+  for (const k of LOSS_NAMES) {
+    if (!Number.isFinite(losses[k])) {
+      throw new RangeError(
+        `Cannot continue training as ${k} is not finite at epoch ${epoch}, step ${totalSteps} (try a lower --lr): current value is ${
+          losses[k]
+        }`,
+      );
+    }
+  }
 }
 
 /**
@@ -111,353 +234,53 @@ function lrAt(o: Options, epoch: number): number {
 }
 
 /**
- * Trains pix2pixHD as `train.py` does, from parsed `cli/train.ts` options; see the module doc.
- * Resuming (`--continue_train`) restores the training state saved with the checkpoint, so that
- * a run stopped and resumed ends with the weights of one never stopped.
+ * Where training starts, with the trainer set for it: epoch 1 of a fresh run, or where the
+ * resumed run stopped, from its training state (optimizers and image pool restored) or, without
+ * one, from `iter.txt` and the schedule, Adam's moments starting from zero. During
+ * `--niter_fix_global` G's optimizer holds only the outermost local enhancer (and E).
  */
-export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const print = hooks.print ?? ((line: string) => console.log(line));
-  let o = applyDebug(parsed.options);
-  const dir = join(o.checkpoints_dir as string, o.name as string);
-  // The run's opt.json as resuming read it, for the note on what this run changes in it.
-  let recorded: { file?: string; saved?: SavedOptions } = {};
-  // Nothing is written into the run folder until every check has passed and training starts.
-  const earlier = await folderFiles(dir);
-  if (o.continue_train) {
-    if (!earlier) {
-      throw new Deno.errors.NotFound(
-        `Cannot resume ${dir} as the folder does not exist (leave out --continue_train to start a run, or check --checkpoints_dir and --name)`,
-      );
-    }
-    const run = await withRunArchitecture(o, parsed.given, dir, [
-      ...GENERATOR_FLAGS,
-      ...DISCRIMINATOR_FLAGS,
-    ]);
-    o = run.options;
-    recorded = run;
-  }
-  const nLocal = o.n_local_enhancers as number;
-  if ((o.niter_fix_global as number) > 0 && o.netG !== "local") {
-    throw new TypeError(
-      `Cannot use --niter_fix_global as it trains the outermost local enhancer first and needs --netG local: current value is --netG ${o.netG}`,
-    );
-  }
-  for (const note of parsed.notes) print(`note: ${note}`);
-  print(optText(o, "train").trimEnd());
-  const which = o.which_epoch as string;
-  const withE = usesFeatures(o) && !o.load_features;
-  if (o.continue_train) {
-    // A save that a stopped process left half done is finished (or dropped) first.
-    for (const note of await recoverSets(dir)) print(`note: ${note}`);
-    await checkResumable(dir, which, withE ? ["G", "D", "E"] : ["G", "D"]);
-  }
-
-  const rt = await initGpu();
-  print(`adapter: ${rt.gpu.adapter}`);
-
-  // Networks, loaded from this run (--continue_train) or from another (--load_pretrain).
-  const netG = buildG(o);
-  const netD = buildD(o);
-  const netE: Encoder | undefined = withE ? buildE(o) : undefined;
-  const nets: [string, Module | undefined][] = [["G", netG], ["D", netD], ["E", netE]];
-  if (o.continue_train) {
-    for (const [key, net] of nets) {
-      if (!net) continue;
-      const path = networkPath(dir, which, key);
-      await loadNetwork(net, path, { strict: true });
-      print(`loaded ${path}`);
-    }
-  } else if (o.load_pretrain) {
-    for (const [key, net] of nets) {
-      if (!net) continue;
-      const path = networkPath(o.load_pretrain as string, which, key);
-      if (key !== "G" && !(await exists(path))) {
-        print(`note: ${path} does not exist; ${key} starts from its initial weights`);
-        continue;
-      }
-      const r = await loadNetwork(net, path, { strict: false });
-      print(`loaded ${r.loaded} tensors of ${key} from ${path}`);
-      if (r.unexpected.length) {
-        print(`  not used (the pretrained ${key} has more layers): ${r.unexpected.join(", ")}`);
-      }
-      if (r.missing.length) print(`  not loaded, initial weights kept: ${r.missing.join(", ")}`);
-    }
-  }
-  if (o.verbose) {
-    for (const [key, net] of nets) {
-      if (net) print(`net${key}: ${net.parameters().reduce((n, p) => n + p.size, 0)} parameters`);
-    }
-  }
-
-  const vgg = o.no_vgg_loss ? undefined : await loadVgg19(
-    await resolveVggWeights({ vggWeights: (o.vgg_weights as string) || undefined }),
-  );
-  const trainer = new Trainer({ netG, netD, netE, vgg }, {
-    labelNc: o.label_nc as number,
-    noInstance: o.no_instance as boolean,
+async function resumeProgress(
+  { o, dir }: OpenedRun,
+  { trainer, names, fixedParams }: TrainNetworks,
+  datasetSize: number,
+  print: (line: string) => void,
+): Promise<Progress> {
+  let progress: Progress = {
+    epoch: 1,
+    epochIter: 0,
+    totalSteps: 0,
     lr: o.lr as number,
-    beta1: o.beta1 as number,
-    lambdaFeat: o.lambda_feat as number,
-    noGanFeatLoss: o.no_ganFeat_loss as boolean,
-    noVggLoss: o.no_vgg_loss as boolean,
-    noLsgan: o.no_lsgan as boolean,
-    poolSize: o.pool_size as number,
-    poolSeed: mixSeed(o.seed as number, 4),
-    labelFeat: o.label_feat as boolean,
-    loadFeatures: o.load_features as boolean,
-  });
-  const names = new Map<Tensor, string>();
-  for (const [key, net] of nets) {
-    for (const [name, p] of net?.namedParameters() ?? []) names.set(p, `${key}.${name}`);
-  }
-  const fixedParams = (o.niter_fix_global as number) > 0
-    ? [
-      ...netG.namedParameters().filter(([k]) => k.startsWith(`model${nLocal}`)).map(([, p]) => p),
-      ...(netE?.parameters() ?? []),
-    ]
-    : undefined;
-
-  const loader = await openDataset(o.dataroot as string, {
-    phase: o.phase as string,
-    labelNc: o.label_nc as number,
-    instance: !o.no_instance,
-    image: true,
-    features: o.load_features as boolean,
-    transform: transformOptions(o, !o.no_flip),
-    batchSize: o.batchSize as number,
-    serialBatches: o.serial_batches as boolean,
-    maxDatasetSize: o.max_dataset_size as number,
-    seed: o.seed as number,
-    nThreads: o.nThreads as number,
-  });
-  const web = o.no_html ? undefined : join(dir, "web");
-  try {
-    const datasetSize = loader.length;
-    const batchSize = o.batchSize as number;
-    print(`#training images = ${datasetSize}`);
-
-    // Where to start: a fresh run, or the saved position and state.
-    let progress: Progress = {
-      epoch: 1,
-      epochIter: 0,
-      totalSteps: 0,
-      lr: o.lr as number,
-      fixedGlobal: !!fixedParams,
-    };
-    if (o.continue_train) {
-      const path = statePath(dir, which);
-      if (await exists(path)) {
-        progress = await loadTrainState(path, trainer, names, (saved) => {
-          if (fixedParams && saved.fixedGlobal) trainer.resetOptimizerG(fixedParams);
-        });
-        print(`resuming from ${path}: epoch ${progress.epoch}, iteration ${progress.epochIter}`);
-      } else {
-        const [epoch, epochIter] = await exists(join(dir, "iter.txt"))
-          ? await readIter(dir)
-          : [1, 0];
-        progress = {
-          epoch,
-          epochIter,
-          totalSteps: (epoch - 1) * datasetSize + epochIter,
-          lr: lrAt(o, epoch),
-          fixedGlobal: !!fixedParams && epoch <= (o.niter_fix_global as number),
-        };
-        print(
-          `resuming from epoch ${epoch} at iteration ${epochIter} (iter.txt); no ${path}, so Adam's moments start from zero`,
-        );
-      }
-    }
-    if (progress.fixedGlobal && trainer.optimizerG.params.length !== fixedParams!.length) {
-      trainer.resetOptimizerG(fixedParams);
-    }
-    if (progress.fixedGlobal) {
+    fixedGlobal: !!fixedParams,
+  };
+  if (o.continue_train) {
+    const path = statePath(dir, o.which_epoch as string);
+    if (await exists(path)) {
+      progress = await loadTrainState(path, trainer, names, (saved) => {
+        if (fixedParams && saved.fixedGlobal) trainer.resetOptimizerG(fixedParams);
+      });
+      print(`resuming from ${path}: epoch ${progress.epoch}, iteration ${progress.epochIter}`);
+    } else {
+      const [epoch, epochIter] = await exists(join(dir, "iter.txt")) ? await readIter(dir) : [1, 0];
+      progress = {
+        epoch,
+        epochIter,
+        totalSteps: (epoch - 1) * datasetSize + epochIter,
+        lr: lrAt(o, epoch),
+        fixedGlobal: !!fixedParams && epoch <= (o.niter_fix_global as number),
+      };
       print(
-        `training only model${nLocal}_* of G (and E) until the end of epoch ${o.niter_fix_global}`,
+        `resuming from epoch ${epoch} at iteration ${epochIter} (iter.txt); no ${path}, so Adam's moments start from zero`,
       );
     }
-    trainer.lr = progress.lr;
-
-    const bar = hooks.progress ?? Deno.stderr.isTerminal();
-    const resumeAt = o.continue_train ? progress.totalSteps : undefined;
-    const log = await TrainLog.open(dir, { print, bar, resumeAt });
-
-    // Every check has passed: training starts, and only now writes into the run folder.
-    await Deno.mkdir(dir, { recursive: true });
-    if (earlier && !o.continue_train) {
-      // An earlier run's cut-off save, so that no stale commit record outlives this run's saves.
-      for (const note of await recoverSets(dir)) print(`note: ${note}`);
-    }
-    const replaced = replacedOptions(dir, o, earlier, recorded);
-    if (replaced) print(`note: ${replaced}`);
-    await writeTextAtomic(join(dir, "opt.txt"), optText(o, "train"));
-    await writeTextAtomic(join(dir, "opt.json"), optJson(o));
-    await log.begin();
-
-    const nEpochs = (o.niter as number) + (o.niter_decay as number);
-    let { epoch, epochIter, totalSteps, lr } = progress;
-    let fixedGlobal = progress.fixedGlobal;
-    const printDelta = totalSteps % (o.print_freq as number);
-    const displayDelta = totalSteps % (o.display_freq as number);
-    const saveDelta = totalSteps % (o.save_latest_freq as number);
-    const startSteps = totalSteps;
-    let busy = 0;
-    let steps = 0;
-    let interrupted = false;
-    const say = (line: string) => log.say(line);
-
-    const present = nets.filter((n): n is [string, Module] => n[1] !== undefined);
-    const saveAll = (label: string | number, at: Progress, iter = false) =>
-      saveCheckpointSet(dir, label, { nets: present, state: trainer, names, progress: at, iter });
-    const display = async (batch: Batch, epoch: number) => {
-      if (web) await displayResults(web, { o, trainer, batch, epoch, records: log.records });
-    };
-
-    for (; epoch <= nEpochs && !interrupted; epoch++) {
-      const epochStart = performance.now();
-      if (epoch !== progress.epoch) epochIter = 0;
-      const startBatch = Math.min(Math.floor(epochIter / batchSize), loader.batches);
-      let last: Batch | undefined;
-      let displayed = false;
-      for await (const batch of loader.epoch(epoch, startBatch)) {
-        const t0 = performance.now();
-        totalSteps += batchSize;
-        epochIter += batchSize;
-        const losses = await trainer.step(batch);
-        const stepSeconds = (performance.now() - t0) / 1000;
-        busy += stepSeconds;
-        steps++;
-        const sec = stepSeconds / batchSize;
-        for (const k of LOSS_NAMES) {
-          if (!Number.isFinite(losses[k])) {
-            throw new RangeError(
-              `Cannot continue training as ${k} is not finite at epoch ${epoch}, step ${totalSteps} (try a lower --lr): current value is ${
-                losses[k]
-              }`,
-            );
-          }
-        }
-        const record: LossRecord = { epoch, iter: epochIter, step: totalSteps, ...losses, lr, sec };
-        if (totalSteps % (o.print_freq as number) === printDelta) await log.add(record);
-        if (totalSteps % (o.display_freq as number) === displayDelta) {
-          await display(batch, epoch);
-          displayed = true;
-        }
-        hooks.onStep?.(record);
-        const stop = hooks.signal?.aborted ?? false;
-        if (totalSteps % (o.save_latest_freq as number) === saveDelta || stop) {
-          say(`saving the latest model (epoch ${epoch}, total_steps ${totalSteps})`);
-          await saveAll("latest", { epoch, epochIter, totalSteps, lr, fixedGlobal }, true);
-        }
-        last = batch;
-        const perImage = busy / ((totalSteps - startSteps) || 1);
-        log.drawBar(record, { nEpochs, datasetSize, perImage });
-        if (stop) {
-          interrupted = true;
-          say(
-            `interrupted: saved ${
-              networkPath(dir, "latest", "G")
-            } and the training state; resume with --continue_train`,
-          );
-          break;
-        }
-      }
-      if (interrupted) break;
-      if (!displayed && last) await display(last, epoch);
-      say(
-        `End of epoch ${epoch} / ${nEpochs} \t Time Taken: ${
-          Math.round((performance.now() - epochStart) / 1000)
-        } sec`,
-      );
-      // The schedule's updates come before the epoch's save, so that its state resumes into the
-      // next epoch as a run that never stopped would.
-      if (fixedGlobal && epoch === o.niter_fix_global) {
-        trainer.resetOptimizerG();
-        fixedGlobal = false;
-        say(`------------ Now also finetuning the global generator -------------`);
-      }
-      const nextLr = lrUpdate(o, epoch, lr);
-      if (nextLr !== undefined) {
-        say(`update learning rate: ${lr} -> ${nextLr}`);
-        lr = nextLr;
-        trainer.lr = lr;
-      }
-      const next: Progress = { epoch: epoch + 1, epochIter: 0, totalSteps, lr, fixedGlobal };
-      if (epoch % (o.save_epoch_freq as number) === 0 || epoch === nEpochs) {
-        say(`saving the model at the end of epoch ${epoch}, iters ${totalSteps}`);
-        await saveAll("latest", next, true);
-        if (epoch % (o.save_epoch_freq as number) === 0) await saveAll(epoch, next);
-      }
-    }
-    log.clearBar();
-    return {
-      dir,
-      totalSteps,
-      steps,
-      interrupted,
-      secondsPerStep: busy / (steps || 1),
-      page: web && (await exists(join(web, "index.html"))) ? join(web, "index.html") : undefined,
-    };
-  } finally {
-    loader.close();
-    trainer.dispose();
-    for (const [, net] of nets) net?.dispose();
-    vgg?.dispose();
   }
-}
-
-/** The names of the files in `dir`, or undefined when it does not exist. */
-async function folderFiles(dir: string): Promise<string[] | undefined> {
-  const names: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
+  if (progress.fixedGlobal && trainer.optimizerG.params.length !== fixedParams!.length) {
+    trainer.resetOptimizerG(fixedParams);
   }
-  return names;
-}
-
-/**
- * Throws a clear error when checkpoint `which` of the run in `dir` lacks a network file that
- * resuming loads, or when its files do not match the training state saved with them.
- */
-async function checkResumable(dir: string, which: string, keys: readonly string[]): Promise<void> {
-  for (const key of keys) {
-    const path = networkPath(dir, which, key);
-    if (await exists(path)) continue;
-    const labels = ((await folderFiles(dir)) ?? []).map((n) => /^(.+)_net_G\.pth$/.exec(n)?.[1])
-      .filter((l) => l !== undefined).sort();
-    throw new Deno.errors.NotFound(
-      `Cannot resume ${dir} from --which_epoch ${which} as ${path} does not exist (leave out --continue_train to start afresh): current value is ${
-        labels.length ? `checkpoints ${labels.join(", ")}` : "no checkpoint"
-      }`,
+  if (progress.fixedGlobal) {
+    print(
+      `training only model${o.n_local_enhancers}_* of G (and E) until the end of epoch ${o.niter_fix_global}`,
     );
   }
-  const state = statePath(dir, which);
-  if (await exists(state)) await checkTrainStateSet(state, dir);
-}
-
-/**
- * What training is about to replace in the run folder `dir` (whose files were `earlier`, and
- * whose `opt.json`, read when resuming, recorded `saved` in `file`), as a note for the user;
- * undefined when it replaces nothing of another run's record.
- */
-function replacedOptions(
-  dir: string,
-  o: Options,
-  earlier: readonly string[] | undefined,
-  { file, saved }: { file?: string; saved?: SavedOptions },
-): string | undefined {
-  if (!earlier?.some((n) => n === "opt.json" || /_net_G\.pth$/.test(n))) return undefined;
-  if (!o.continue_train) {
-    return `${dir} holds an earlier run: this one starts afresh, replacing its opt.txt and opt.json now and its checkpoints as it saves its own (--continue_train resumes it instead)`;
-  }
-  if (!saved) return undefined;
-  const now: SavedOptions = o;
-  const changed = Object.keys(now).filter((k) =>
-    k !== "continue_train" && k in saved && saved[k] !== now[k]
-  ).map((k) => `--${k} ${saved[k]} -> ${now[k]}`);
-  return changed.length
-    ? `resuming with other options than ${file} recorded; it now records ${changed.join(", ")}`
-    : undefined;
+  trainer.lr = progress.lr;
+  return progress;
 }
