@@ -13,20 +13,14 @@ import { openDataset, type OpenDatasetOptions } from "../data/open.ts";
 import { initGpu } from "../gpu/kernel.ts";
 import { LOSS_NAMES, type Losses } from "../pix2pixhd/trainer.ts";
 import { exists } from "./checkpoint_set.ts";
-import {
-  loadTrainState,
-  networkPath,
-  type Progress,
-  readIter,
-  saveCheckpointSet,
-  statePath,
-} from "./checkpoints.ts";
+import { networkPath, type Progress, saveCheckpointSet } from "./checkpoints.ts";
 import { transformOptions } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
-import { type OpenedRun, openRun, startRunFolder } from "./run_open.ts";
+import { openRun, startRunFolder } from "./run_open.ts";
 import { type LossRecord, TrainLog } from "./train_log.ts";
-import { openNetworks, type TrainNetworks } from "./train_networks.ts";
+import { openNetworks } from "./train_networks.ts";
 import { displayResults } from "./train_page.ts";
+import { nextEpoch, resumeProgress } from "./train_schedule.ts";
 
 export { lossLine, type LossRecord } from "./train_log.ts";
 
@@ -76,7 +70,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     const datasetSize = loader.length;
     const batchSize = o.batchSize as number;
     print(`#training images = ${datasetSize}`);
-    const start = await resumeProgress(run, model, datasetSize, print);
+    const start = await resumeProgress(run, model, { datasetSize, print });
     const bar = hooks.progress ?? Deno.stderr.isTerminal();
     const resumeAt = o.continue_train ? start.totalSteps : undefined;
     const log = await TrainLog.open(dir, { print, bar, resumeAt });
@@ -143,18 +137,9 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
       log.say(`End of epoch ${epoch} / ${nEpochs} \t Time Taken: ${taken} sec`);
       // The schedule's updates come before the epoch's save, so that its state resumes into the
       // next epoch as a run that never stopped would.
-      if (fixedGlobal && epoch === o.niter_fix_global) {
-        trainer.resetOptimizerG();
-        fixedGlobal = false;
-        log.say(`------------ Now also finetuning the global generator -------------`);
-      }
-      const nextLr = lrUpdate(o, epoch, lr);
-      if (nextLr !== undefined) {
-        log.say(`update learning rate: ${lr} -> ${nextLr}`);
-        lr = nextLr;
-        trainer.lr = lr;
-      }
-      const next: Progress = { epoch: epoch + 1, epochIter: 0, totalSteps, lr, fixedGlobal };
+      const at = { epoch, epochIter, totalSteps, lr, fixedGlobal };
+      const next = nextEpoch(at, { o, trainer, say: (line) => log.say(line) });
+      ({ lr, fixedGlobal } = next);
       if (epoch % (o.save_epoch_freq as number) === 0 || epoch === nEpochs) {
         log.say(`saving the model at the end of epoch ${epoch}, iters ${totalSteps}`);
         await save("latest", next, true);
@@ -213,74 +198,4 @@ function checkFinite(losses: Losses, epoch: number, totalSteps: number): void {
       );
     }
   }
-}
-
-/**
- * The learning rate after `epoch`, from the rate `lr` during it, or undefined when it stays: after
- * each epoch past `--niter`, `--lr / --niter_decay` less (never below 0), as pix2pixHD's
- * `update_learning_rate` subtracts it. The one definition of the schedule's rates.
- */
-function lrUpdate(o: Options, epoch: number, lr: number): number | undefined {
-  if (epoch <= (o.niter as number)) return undefined;
-  return Math.max(0, lr - (o.lr as number) / (o.niter_decay as number));
-}
-
-/** The learning rate during `epoch` of a run never stopped: {@linkcode lrUpdate} after each. */
-function lrAt(o: Options, epoch: number): number {
-  const last = Math.min(epoch - 1, (o.niter as number) + (o.niter_decay as number));
-  let lr = o.lr as number;
-  for (let e = 1; e <= last; e++) lr = lrUpdate(o, e, lr) ?? lr;
-  return lr;
-}
-
-/**
- * Where training starts, with the trainer set for it: epoch 1 of a fresh run, or where the
- * resumed run stopped, from its training state (optimizers and image pool restored) or, without
- * one, from `iter.txt` and the schedule, Adam's moments starting from zero. During
- * `--niter_fix_global` G's optimizer holds only the outermost local enhancer (and E).
- */
-async function resumeProgress(
-  { o, dir }: OpenedRun,
-  { trainer, names, fixedParams }: TrainNetworks,
-  datasetSize: number,
-  print: (line: string) => void,
-): Promise<Progress> {
-  let progress: Progress = {
-    epoch: 1,
-    epochIter: 0,
-    totalSteps: 0,
-    lr: o.lr as number,
-    fixedGlobal: !!fixedParams,
-  };
-  if (o.continue_train) {
-    const path = statePath(dir, o.which_epoch as string);
-    if (await exists(path)) {
-      progress = await loadTrainState(path, trainer, names, (saved) => {
-        if (fixedParams && saved.fixedGlobal) trainer.resetOptimizerG(fixedParams);
-      });
-      print(`resuming from ${path}: epoch ${progress.epoch}, iteration ${progress.epochIter}`);
-    } else {
-      const [epoch, epochIter] = await exists(join(dir, "iter.txt")) ? await readIter(dir) : [1, 0];
-      progress = {
-        epoch,
-        epochIter,
-        totalSteps: (epoch - 1) * datasetSize + epochIter,
-        lr: lrAt(o, epoch),
-        fixedGlobal: !!fixedParams && epoch <= (o.niter_fix_global as number),
-      };
-      print(
-        `resuming from epoch ${epoch} at iteration ${epochIter} (iter.txt); no ${path}, so Adam's moments start from zero`,
-      );
-    }
-  }
-  if (progress.fixedGlobal && trainer.optimizerG.params.length !== fixedParams!.length) {
-    trainer.resetOptimizerG(fixedParams);
-  }
-  if (progress.fixedGlobal) {
-    print(
-      `training only model${o.n_local_enhancers}_* of G (and E) until the end of epoch ${o.niter_fix_global}`,
-    );
-  }
-  trainer.lr = progress.lr;
-  return progress;
 }
