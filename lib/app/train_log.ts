@@ -10,11 +10,13 @@ import { writeTextAtomic } from "./checkpoints.ts";
 
 /** One line of `loss_log.jsonl`. */
 export interface LossRecord extends Losses {
+  /** The epoch (1-based). */
   epoch: number;
   /** Images done in the epoch. */
   iter: number;
   /** Images done since the start. */
   step: number;
+  /** The learning rate of this step. */
   lr: number;
   /** Seconds per image of this step. */
   sec: number;

@@ -92,6 +92,7 @@ export async function resumeProgress(
 
 /** Options of {@linkcode nextEpoch}. */
 export interface NextEpochOptions {
+  /** The run's options: `--niter_fix_global`, `--niter`, `--lr`, `--niter_decay`. */
   o: Options;
   /** The trainer whose optimizers the schedule updates. */
   trainer: Trainer;
