@@ -46,7 +46,7 @@ export async function openRun(
   print: (line: string) => void,
 ): Promise<OpenedRun> {
   let o = applyDebug(parsed.options);
-  const dir = join(o.checkpoints_dir as string, o.name as string);
+  const dir = join(o.checkpoints_dir, o.name);
   let recorded: OpenedRun["recorded"] = {};
   const earlier = await folderFiles(dir);
   if (o.continue_train) {
@@ -62,7 +62,7 @@ export async function openRun(
     o = run.options;
     recorded = run;
   }
-  if ((o.niter_fix_global as number) > 0 && o.netG !== "local") {
+  if (o.niter_fix_global > 0 && o.netG !== "local") {
     throw new TypeError(
       `Cannot use --niter_fix_global as it trains the outermost local enhancer first and needs --netG local: current value is --netG ${o.netG}`,
     );
@@ -72,7 +72,7 @@ export async function openRun(
   const withE = usesFeatures(o) && !o.load_features;
   if (o.continue_train) {
     for (const note of await recoverSets(dir)) print(`note: ${note}`);
-    await checkResumable(dir, o.which_epoch as string, withE ? ["G", "D", "E"] : ["G", "D"]);
+    await checkResumable(dir, o.which_epoch, withE ? ["G", "D", "E"] : ["G", "D"]);
   }
   return { o, dir, earlier, recorded, withE };
 }

@@ -9,13 +9,13 @@
 import { join } from "node:path";
 import type { Batch } from "../data/batch.ts";
 import type { DataLoader } from "../data/loader.ts";
-import { openDataset, type OpenDatasetOptions } from "../data/open.ts";
+import { openDataset } from "../data/open.ts";
 import { initGpu } from "../gpu/kernel.ts";
 import { LOSS_NAMES, type Losses } from "../pix2pixhd/trainer.ts";
 import { exists } from "./checkpoint_set.ts";
 import { networkPath, type Progress, saveCheckpointSet } from "./checkpoints.ts";
-import { transformOptions } from "./model.ts";
-import type { Options, ParsedOptions } from "./options.ts";
+import { configFrom } from "./model.ts";
+import type { ParsedOptions } from "./options.ts";
 import { openRun, startRunFolder } from "./run_open.ts";
 import { type LossRecord, TrainLog } from "./train_log.ts";
 import { openNetworks } from "./train_networks.ts";
@@ -66,9 +66,10 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
   const { trainer } = model;
   let loader: DataLoader | undefined;
   try {
-    loader = await openDataset(o.dataroot as string, loaderOptions(o));
+    const { root, train } = configFrom(o).data;
+    loader = await openDataset(root, train);
     const datasetSize = loader.length;
-    const batchSize = o.batchSize as number;
+    const batchSize = o.batchSize;
     print(`#training images = ${datasetSize}`);
     const start = await resumeProgress(run, model, { datasetSize, print });
     const bar = hooks.progress ?? Deno.stderr.isTerminal();
@@ -85,10 +86,10 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     const parts = { nets: model.nets, state: trainer, names: model.names };
     const save = (label: string | number, progress: Progress, iter = false) =>
       saveCheckpointSet(dir, label, { ...parts, progress, iter });
-    const nEpochs = (o.niter as number) + (o.niter_decay as number);
-    const printDue = every(o.print_freq as number, start.totalSteps);
-    const displayDue = every(o.display_freq as number, start.totalSteps);
-    const saveDue = every(o.save_latest_freq as number, start.totalSteps);
+    const nEpochs = o.niter + o.niter_decay;
+    const printDue = every(o.print_freq, start.totalSteps);
+    const displayDue = every(o.display_freq, start.totalSteps);
+    const saveDue = every(o.save_latest_freq, start.totalSteps);
     let { epoch, epochIter, totalSteps, lr, fixedGlobal } = start;
     let busy = 0, steps = 0, interrupted = false;
     for (; epoch <= nEpochs; epoch++) {
@@ -140,10 +141,10 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
       const at = { epoch, epochIter, totalSteps, lr, fixedGlobal };
       const next = nextEpoch(at, { o, trainer, say: (line) => log.say(line) });
       ({ lr, fixedGlobal } = next);
-      if (epoch % (o.save_epoch_freq as number) === 0 || epoch === nEpochs) {
+      if (epoch % o.save_epoch_freq === 0 || epoch === nEpochs) {
         log.say(`saving the model at the end of epoch ${epoch}, iters ${totalSteps}`);
         await save("latest", next, true);
-        if (epoch % (o.save_epoch_freq as number) === 0) await save(epoch, next);
+        if (epoch % o.save_epoch_freq === 0) await save(epoch, next);
       }
     }
     log.clearBar();
@@ -159,23 +160,6 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
     loader?.close();
     model.dispose();
   }
-}
-
-/** The training loader's options: `train.py`'s dataset, shuffled unless `--serial_batches`. */
-function loaderOptions(o: Options): OpenDatasetOptions {
-  return {
-    phase: o.phase as string,
-    labelNc: o.label_nc as number,
-    instance: !o.no_instance,
-    image: true,
-    features: o.load_features as boolean,
-    transform: transformOptions(o, !o.no_flip),
-    batchSize: o.batchSize as number,
-    serialBatches: o.serial_batches as boolean,
-    maxDatasetSize: o.max_dataset_size as number,
-    seed: o.seed as number,
-    nThreads: o.nThreads as number,
-  };
 }
 
 /**

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { mixSeed } from "../data/rng.ts";
 import type { Module } from "../nn/module.ts";
 import { Trainer } from "../pix2pixhd/trainer.ts";
 import { loadVgg19 } from "../pix2pixhd/vgg19.ts";
@@ -13,7 +12,7 @@ import { resolveVggWeights } from "../pix2pixhd/vgg_weights.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { exists } from "./checkpoint_set.ts";
 import { loadNetwork, networkPath } from "./checkpoints.ts";
-import { buildD, buildE, buildG } from "./model.ts";
+import { buildD, buildE, buildG, configFrom } from "./model.ts";
 import type { OpenedRun } from "./run_open.ts";
 
 /** What {@linkcode openNetworks} opened. */
@@ -54,28 +53,15 @@ export async function openNetworks(
     }
   }
   const vgg = o.no_vgg_loss ? undefined : await loadVgg19(
-    await resolveVggWeights({ vggWeights: (o.vgg_weights as string) || undefined }),
+    await resolveVggWeights({ vggWeights: o.vgg_weights || undefined }),
   );
-  const trainer = new Trainer({ netG, netD, netE, vgg }, {
-    labelNc: o.label_nc as number,
-    noInstance: o.no_instance as boolean,
-    lr: o.lr as number,
-    beta1: o.beta1 as number,
-    lambdaFeat: o.lambda_feat as number,
-    noGanFeatLoss: o.no_ganFeat_loss as boolean,
-    noVggLoss: o.no_vgg_loss as boolean,
-    noLsgan: o.no_lsgan as boolean,
-    poolSize: o.pool_size as number,
-    poolSeed: mixSeed(o.seed as number, 4),
-    labelFeat: o.label_feat as boolean,
-    loadFeatures: o.load_features as boolean,
-  });
+  const trainer = new Trainer({ netG, netD, netE, vgg }, configFrom(o).trainer);
   const names = new Map<Tensor, string>();
   for (const [key, net] of nets) {
     for (const [name, p] of net.namedParameters()) names.set(p, `${key}.${name}`);
   }
-  const outermost = `model${o.n_local_enhancers as number}`;
-  const fixedParams = (o.niter_fix_global as number) > 0
+  const outermost = `model${o.n_local_enhancers}`;
+  const fixedParams = o.niter_fix_global > 0
     ? [
       ...netG.namedParameters().filter(([k]) => k.startsWith(outermost)).map(([, p]) => p),
       ...(netE?.parameters() ?? []),
@@ -98,7 +84,7 @@ async function loadNetworks(
   { o, dir }: Pick<OpenedRun, "o" | "dir">,
   print: (line: string) => void,
 ): Promise<void> {
-  const which = o.which_epoch as string;
+  const which = o.which_epoch;
   if (o.continue_train) {
     for (const [key, net] of nets) {
       const path = networkPath(dir, which, key);
@@ -107,7 +93,7 @@ async function loadNetworks(
     }
   } else if (o.load_pretrain) {
     for (const [key, net] of nets) {
-      const path = networkPath(o.load_pretrain as string, which, key);
+      const path = networkPath(o.load_pretrain, which, key);
       if (key !== "G" && !(await exists(path))) {
         print(`note: ${path} does not exist; ${key} starts from its initial weights`);
         continue;

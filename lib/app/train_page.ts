@@ -42,7 +42,7 @@ export async function displayResults(
   fake.dispose();
   const { width: w, height: h } = batch;
   const files: [string, Uint8Array][] = [
-    ["input_label", labelImage(batch, o.label_nc as number)],
+    ["input_label", labelImage(batch, o.label_nc)],
     ["synthesized_image", imageBytes(planar, w, h)],
     ["real_image", batch.image!.subarray(0, w * h * 3)],
   ];
@@ -79,7 +79,7 @@ async function writePage(web: string, o: Options, records: readonly LossRecord[]
     imagePage({
       title: `Experiment name = ${o.name}`,
       rows,
-      width: o.display_winsize as number,
+      width: o.display_winsize,
       top: plot,
       refresh: 30,
     }),

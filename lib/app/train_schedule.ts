@@ -19,14 +19,14 @@ import type { TrainNetworks } from "./train_networks.ts";
  * `update_learning_rate` subtracts it. The one definition of the schedule's rates.
  */
 export function lrUpdate(o: Options, epoch: number, lr: number): number | undefined {
-  if (epoch <= (o.niter as number)) return undefined;
-  return Math.max(0, lr - (o.lr as number) / (o.niter_decay as number));
+  if (epoch <= o.niter) return undefined;
+  return Math.max(0, lr - o.lr / o.niter_decay);
 }
 
 /** The learning rate during `epoch` of a run never stopped: {@linkcode lrUpdate} after each. */
 export function lrAt(o: Options, epoch: number): number {
-  const last = Math.min(epoch - 1, (o.niter as number) + (o.niter_decay as number));
-  let lr = o.lr as number;
+  const last = Math.min(epoch - 1, o.niter + o.niter_decay);
+  let lr = o.lr;
   for (let e = 1; e <= last; e++) lr = lrUpdate(o, e, lr) ?? lr;
   return lr;
 }
@@ -54,11 +54,11 @@ export async function resumeProgress(
     epoch: 1,
     epochIter: 0,
     totalSteps: 0,
-    lr: o.lr as number,
+    lr: o.lr,
     fixedGlobal: !!fixedParams,
   };
   if (o.continue_train) {
-    const path = statePath(dir, o.which_epoch as string);
+    const path = statePath(dir, o.which_epoch);
     if (await exists(path)) {
       progress = await loadTrainState(path, trainer, names, (saved) => {
         if (fixedParams && saved.fixedGlobal) trainer.resetOptimizerG(fixedParams);
@@ -71,7 +71,7 @@ export async function resumeProgress(
         epochIter,
         totalSteps: (epoch - 1) * datasetSize + epochIter,
         lr: lrAt(o, epoch),
-        fixedGlobal: !!fixedParams && epoch <= (o.niter_fix_global as number),
+        fixedGlobal: !!fixedParams && epoch <= o.niter_fix_global,
       };
       print(
         `resuming from epoch ${epoch} at iteration ${epochIter} (iter.txt); no ${path}, so Adam's moments start from zero`,
