@@ -5,7 +5,7 @@
  * measurement: `{"name","shape","samples_per_s","workers",...}`.
  *
  * ```sh
- * deno run -A lib/data/bench.ts [--root DIR]
+ * deno run -A lib/data/synthetic/bench.ts [--root DIR]
  * ```
  *
  * @module
