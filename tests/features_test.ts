@@ -239,3 +239,71 @@ Deno.test("cli/encode.ts refuses instance ids whose class is outside label_nc, n
     await Deno.writeFile(inst, original);
   }
 });
+
+Deno.test("cli/test.ts remembers the run: its transform and its only clusters without flags", async () => {
+  await gpu();
+  const run = await featureRun();
+  const results = await Deno.makeTempDir();
+  try {
+    const read = async (path: string) => decodePng(await Deno.readFile(path)).data;
+    const common = ["--dataroot", run.dataroot, "--checkpoints_dir", run.checkpoints];
+    const bare = parseOptions("test", [
+      ...common,
+      "--name",
+      "feat",
+      "--nThreads",
+      "0",
+      "--seed",
+      "3",
+      "--how_many",
+      "1",
+      "--results_dir",
+      results,
+    ]);
+    equal(bare.options.loadSize, 1024);
+    equal(bare.options.n_clusters, 10);
+    const remembered = await test(bare, quiet);
+    equal(remembered.options.loadSize, 256);
+    equal(remembered.options.resize_or_crop, "scale_width");
+    equal(remembered.options.instance_feat, true);
+    const full = await test(
+      parseOptions("test", [
+        ...featureArgs(run),
+        "--n_clusters",
+        "3",
+        "--how_many",
+        "1",
+        "--results_dir",
+        join(results, "full"),
+      ]),
+      quiet,
+    );
+    deepEqual(
+      await read(remembered.images[0].synthesized),
+      await read(full.images[0].synthesized),
+    );
+    // A flag given that contradicts the run is refused, naming both values.
+    await rejects(
+      () => test(parseOptions("test", [...featureArgs(run, { loadSize: "512" })]), quiet),
+      /--loadSize 512 \(trained with 256\)/,
+    );
+    // --n_clusters given names its file: no other is taken in its place.
+    await rejects(
+      () => test(parseOptions("test", [...featureArgs(run), "--n_clusters", "5"]), quiet),
+      /features_clustered_005\.json/,
+    );
+    // Two sets of clusters in the folder: the error names them.
+    const two = join(results, "two");
+    await Deno.mkdir(two);
+    await Deno.copyFile(run.encoded.clusters, join(two, "features_clustered_003.json"));
+    const only = await readRunClusters(bare.options, two);
+    equal(only.path, join(two, "features_clustered_003.json"));
+    await Deno.writeTextFile(join(two, "features_clustered_004.npy"), "");
+    await rejects(
+      () => readRunClusters(bare.options, two),
+      /holds features_clustered_003\.json, features_clustered_004\.npy: pass --n_clusters/,
+    );
+  } finally {
+    await Deno.remove(results, { recursive: true });
+  }
+});

@@ -16,7 +16,7 @@ import { defaultThingClasses } from "../edit/scene.ts";
 import { initGpu } from "../gpu/kernel.ts";
 import { loadNetwork, networkPath } from "./checkpoints.ts";
 import { readRunClusters } from "./features.ts";
-import { buildG, transformOptions, usesFeatures, withRunArchitecture } from "./model.ts";
+import { buildG, RUN_FLAGS, transformOptions, usesFeatures, withRunArchitecture } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import type { FeatureClusters } from "../features/clusters.ts";
 
@@ -63,7 +63,12 @@ export async function openEditRun(
   print: (line: string) => void,
 ): Promise<EditRun> {
   const ckpt = join(parsed.options.checkpoints_dir, parsed.options.name);
-  const { options: o, file } = await withRunArchitecture(parsed.options, parsed.given, ckpt);
+  const { options: o, file } = await withRunArchitecture(
+    parsed.options,
+    parsed.given,
+    ckpt,
+    RUN_FLAGS,
+  );
   if (file) print(`architecture from ${file}`);
   if (o.use_encoded_image || o.cluster_choice) {
     throw new TypeError(
@@ -83,7 +88,7 @@ export async function openEditRun(
       `Cannot edit as the generator checkpoint ${gPath} does not exist (check --checkpoints_dir, --name and --which_epoch)`,
     );
   }
-  const clusters = usesFeatures(o) ? await readRunClusters(o, ckpt) : undefined;
+  const clusters = usesFeatures(o) ? await readRunClusters(o, ckpt, parsed.given) : undefined;
   if (clusters) print(`feature clusters from ${clusters.path}`);
   const noInstance = o.no_instance;
   const entries = (await listDataset(o.dataroot, {

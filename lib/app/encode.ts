@@ -20,7 +20,7 @@ import {
 import { initGpu } from "../gpu/kernel.ts";
 import { loadNetwork, networkPath, writeTextAtomic } from "./checkpoints.ts";
 import { clusterStem, encodeBatch, featureOptions } from "./features.ts";
-import { buildE, openSerial, usesFeatures, withRunArchitecture } from "./model.ts";
+import { buildE, openSerial, RUN_FLAGS, usesFeatures, withRunArchitecture } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import { writeOutputFile } from "../io/output_file.ts";
 import { encodeImage } from "../data/visuals.ts";
@@ -87,7 +87,12 @@ export async function encode(
 ): Promise<EncodeResult> {
   const print = hooks.print ?? ((line: string) => console.log(line));
   const dir = join(parsed.options.checkpoints_dir, parsed.options.name);
-  const { options: o, file } = await withRunArchitecture(parsed.options, parsed.given, dir);
+  const { options: o, file } = await withRunArchitecture(
+    parsed.options,
+    parsed.given,
+    dir,
+    RUN_FLAGS,
+  );
   if (file) print(`architecture from ${file}`);
   if (!usesFeatures(o)) {
     throw new TypeError(

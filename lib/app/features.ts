@@ -87,6 +87,33 @@ export function clusterStem(nClusters: number): string {
 }
 
 /**
+ * The one set of clusters in a run folder (`features_clustered_<n>.json`, else its `.npy`), or
+ * undefined when there is none; an error naming them when there are several.
+ */
+async function onlyClusters(dir: string): Promise<string | undefined> {
+  const found = new Map<string, string>();
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const m = /^(features_clustered_\d+)\.(json|npy)$/.exec(e.name);
+      if (!e.isFile || !m) continue;
+      if (m[2] === "json" || !found.has(m[1])) found.set(m[1], e.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  if (found.size > 1) {
+    throw new TypeError(
+      `Cannot choose the run's clusters as ${dir} holds ${
+        [...found.values()].sort().join(", ")
+      }: pass --n_clusters or --cluster_path to name one`,
+    );
+  }
+  const [name] = found.values();
+  return name === undefined ? undefined : join(dir, name);
+}
+
+/**
  * Reads feature clusters: JSON as `cli/encode.ts` writes it, or pix2pixHD's pickled `.npy`
  * (by extension). Errors name the file.
  */
@@ -96,16 +123,17 @@ export async function readClusters(path: string): Promise<FeatureClusters> {
 
 /**
  * The run's clusters: `--cluster_path` in the run's folder when given, else
- * `features_clustered_<n_clusters>.json`, else the `.npy` of that name. Checks that their
- * length is `--feat_num`.
+ * `features_clustered_<n_clusters>.json`, else the `.npy` of that name; with neither there and
+ * `--n_clusters` not in `given`, the one set of clusters `cli/encode.ts` wrote in the folder
+ * (several are an error naming them). Checks that their length is `--feat_num`.
  */
 export async function readRunClusters(
   o: Options,
   dir: string,
+  given: ReadonlySet<string> = new Set(),
 ): Promise<{ clusters: FeatureClusters; path: string }> {
-  const given = o.cluster_path;
   const stem = join(dir, clusterStem(o.n_clusters));
-  const candidates = given ? [join(dir, given)] : [`${stem}.json`, `${stem}.npy`];
+  const candidates = o.cluster_path ? [join(dir, o.cluster_path)] : [`${stem}.json`, `${stem}.npy`];
   let path: string | undefined;
   for (const c of candidates) {
     if (await Deno.stat(c).then(() => true, () => false)) {
@@ -113,6 +141,7 @@ export async function readRunClusters(
       break;
     }
   }
+  if (!path && !o.cluster_path && !given.has("n_clusters")) path = await onlyClusters(dir);
   if (!path) {
     throw new Deno.errors.NotFound(
       `Cannot synthesize with features as no clusters were found at ${

@@ -33,6 +33,18 @@ export const GENERATOR_FLAGS: readonly FlagName[] = [
   "n_downsample_E",
 ];
 
+/**
+ * What a run remembers for `cli/test.ts`, `cli/encode.ts` and `cli/edit.ts` from its `opt.json`:
+ * G's (and E's) flags, where its features come from, and the transform its images went through.
+ */
+export const RUN_FLAGS: readonly FlagName[] = [
+  ...GENERATOR_FLAGS,
+  "load_features",
+  "resize_or_crop",
+  "loadSize",
+  "fineSize",
+];
+
 /** The flags that fix the discriminator's layout. */
 export const DISCRIMINATOR_FLAGS: readonly FlagName[] = [
   "num_D",
@@ -223,7 +235,7 @@ export function withSavedArchitecture(
   }
   if (conflicts.length > 0) {
     throw new TypeError(
-      `Cannot use the checkpoint as ${file} records another architecture: ${
+      `Cannot use the checkpoint as ${file} records other settings: ${
         conflicts.join(", ")
       } (leave these flags out to use the saved ones)`,
     );

@@ -19,7 +19,14 @@ import { Tensor, tidy } from "../tensor/tensor.ts";
 import { loadNetwork, networkPath, writeTextAtomic } from "./checkpoints.ts";
 import { imagePage, type PageRow } from "./html.ts";
 import { encodeBatch, featureOptions, poolingIds, readRunClusters } from "./features.ts";
-import { buildE, buildG, openSerial, usesFeatures, withRunArchitecture } from "./model.ts";
+import {
+  buildE,
+  buildG,
+  openSerial,
+  RUN_FLAGS,
+  usesFeatures,
+  withRunArchitecture,
+} from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import { encodeImage, imageBytes, type ImageFormat, labelImage } from "../data/visuals.ts";
 
@@ -55,7 +62,12 @@ export interface TestResult {
 export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promise<TestResult> {
   const print = hooks.print ?? ((line: string) => console.log(line));
   const ckpt = join(parsed.options.checkpoints_dir, parsed.options.name);
-  const { options: o, file } = await withRunArchitecture(parsed.options, parsed.given, ckpt);
+  const { options: o, file } = await withRunArchitecture(
+    parsed.options,
+    parsed.given,
+    ckpt,
+    RUN_FLAGS,
+  );
   if (file) print(`architecture from ${file}`);
   const features = usesFeatures(o);
   const encoded = features && o.use_encoded_image;
@@ -86,7 +98,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
   }
 
   const given = parseClusterChoice(o.cluster_choice);
-  const sampled = features && !encoded ? await readRunClusters(o, ckpt) : undefined;
+  const sampled = features && !encoded ? await readRunClusters(o, ckpt, parsed.given) : undefined;
   if (sampled) print(`feature clusters from ${sampled.path}`);
   const ePath = networkPath(ckpt, which, "E");
   if (encoded && !(await Deno.stat(ePath).then(() => true, () => false))) {
