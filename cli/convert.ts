@@ -3,7 +3,7 @@
  * both ways, or lists what a checkpoint holds.
  *
  * ```sh
- * deno run -A cli/convert.ts IN OUT [--tensors-only]
+ * deno run -A cli/convert.ts IN OUT [--tensors_only]
  * deno run -A cli/convert.ts --list IN
  * ```
  *
@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { type Checkpoint, formatOfPath, openCheckpoint, saveCheckpoint } from "../lib/io/mod.ts";
 import { pyRepr } from "../lib/io/py_repr.ts";
 
-const USAGE = `Usage: deno run -A cli/convert.ts IN OUT [--tensors-only]
+const USAGE = `Usage: deno run -A cli/convert.ts IN OUT [--tensors_only]
        deno run -A cli/convert.ts --list IN
 
 Converts a checkpoint: IN is a .pth in torch.save's zip or legacy format, or a .safetensors file
@@ -25,7 +25,7 @@ in torch.save's zip format, which torch.load(path, weights_only=True) reads. Ten
 at a time and copied bit for bit; nothing in IN is ever executed.
 
   --list          print every tensor key with its dtype and shape (and any other value)
-  --tensors-only  drop what OUT cannot hold (a .pth's non-tensor values such as an epoch
+  --tensors_only  drop what OUT cannot hold (a .pth's non-tensor values such as an epoch
                   number, safetensors metadata going to .pth) instead of failing; each dropped
                   key is printed`;
 
@@ -33,7 +33,7 @@ at a time and copied bit for bit; nothing in IN is ever executed.
 export interface ConvertSummary {
   /** Tensors written. */
   tensors: number;
-  /** Keys left out because OUT cannot hold them (with `--tensors-only`). */
+  /** Keys left out because OUT cannot hold them (with `--tensors_only`). */
   dropped: string[];
 }
 
@@ -83,7 +83,7 @@ export async function convert(
   }
   if (dropped.length > 0 && !tensorsOnly) {
     throw new TypeError(
-      `Cannot convert '${input}' to '${output}' as it holds values that are not tensors (pass --tensors-only to drop them): current value is ${
+      `Cannot convert '${input}' to '${output}' as it holds values that are not tensors (pass --tensors_only to drop them): current value is ${
         dropped.join(", ")
       }`,
     );
@@ -119,7 +119,7 @@ export function parseConvertArgs(args: string[]): ConvertCommand {
     args,
     options: {
       list: { type: "boolean" },
-      "tensors-only": { type: "boolean" },
+      tensors_only: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     allowPositionals: true,
@@ -127,7 +127,7 @@ export function parseConvertArgs(args: string[]): ConvertCommand {
   });
   if (values.help) return { kind: "help" };
   if (values.list) {
-    if (positionals.length !== 1 || values["tensors-only"]) {
+    if (positionals.length !== 1 || values.tensors_only) {
       throw new TypeError(
         `Cannot list as --list takes one file and no other option: current value is ${
           JSON.stringify(args)
@@ -145,7 +145,7 @@ export function parseConvertArgs(args: string[]): ConvertCommand {
   }
   const [input, output] = positionals;
   formatOfPath(output);
-  return { kind: "convert", input, output, tensorsOnly: values["tensors-only"] ?? false };
+  return { kind: "convert", input, output, tensorsOnly: values.tensors_only ?? false };
 }
 
 /**

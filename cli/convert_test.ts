@@ -64,13 +64,13 @@ Deno.test("convert --list prints every key with its dtype and shape", async () =
   ok(safetensors.includes('__metadata__.format = "pt"'));
 });
 
-Deno.test("convert refuses to drop values unless --tensors-only, then names each one", async () => {
+Deno.test("convert refuses to drop values unless --tensors_only, then names each one", async () => {
   const dir = await Deno.makeTempDir();
   await rejects(
     run([fixture("views_zip.pth"), `${dir}/v.safetensors`]),
-    /holds values that are not tensors \(pass --tensors-only to drop them\): current value is epoch, lr, name, flags, nothing$/,
+    /holds values that are not tensors \(pass --tensors_only to drop them\): current value is epoch, lr, name, flags, nothing$/,
   );
-  const lines = await run([fixture("views_zip.pth"), `${dir}/v.safetensors`, "--tensors-only"]);
+  const lines = await run([fixture("views_zip.pth"), `${dir}/v.safetensors`, "--tensors_only"]);
   deepEqual(lines.slice(0, 5), [
     "dropped epoch",
     "dropped lr",

@@ -70,11 +70,6 @@ export async function openEditRun(
     RUN_FLAGS,
   );
   if (file) print(`architecture from ${file}`);
-  if (o.use_encoded_image || o.cluster_choice) {
-    throw new TypeError(
-      "Cannot use --use_encoded_image or --cluster_choice in the editor: styles are chosen on the page",
-    );
-  }
   const labelNc = o.label_nc;
   if (labelNc === 0) {
     throw new TypeError(

@@ -12,16 +12,17 @@ import { parseJsonObject } from "../io/json.ts";
 export type Command = "train" | "test" | "encode" | "edit";
 
 /**
- * The commands a flag belongs to: every one ("base"), training ("train", also read by
- * `cli/encode.ts` as the original's encode_features reads the training options), testing
- * ("test", also read by `cli/edit.ts`), or one of encode and edit alone.
+ * The commands a flag belongs to: every one ("base"), the two that synthesize from a trained G
+ * ("inference": `cli/test.ts` and `cli/edit.ts`), or one alone. A command lists and takes only
+ * the flags it uses.
  */
-export type Scope = "base" | "train" | "test" | "encode" | "edit";
+export type Scope = "base" | "inference" | "train" | "test" | "encode" | "edit";
 
 const SCOPES: Readonly<Record<Scope, readonly Command[]>> = {
   base: ["train", "test", "encode", "edit"],
-  train: ["train", "encode"],
-  test: ["test", "edit"],
+  inference: ["test", "edit"],
+  train: ["train"],
+  test: ["test"],
   encode: ["encode"],
   edit: ["edit"],
 };
@@ -186,9 +187,9 @@ export const FLAG_TABLE = {
   }),
   ...group(TEST, {
     results_dir: str("./results/", "test", "where results are saved"),
-    how_many: int(50, "test", "how many test images to run (inf: all)", { min: 1, inf: true }),
+    how_many: int(50, "inference", "how many test images to run (inf: all)", { min: 1, inf: true }),
     format: str("png", "test", "image format: png (lossless, for metrics) or jpg (as the original)", { choices: ["png", "jpg"] }),
-    cluster_path: str("", "test", "the feature clusters in checkpoints/<name>/ (default features_clustered_<n_clusters>.json, else its .npy)"),
+    cluster_path: str("", "inference", "the feature clusters in checkpoints/<name>/ (default features_clustered_<n_clusters>.json, else its .npy)"),
     cluster_choice: str("", "test", "clusters given per instance, as id:cluster,... (the others are drawn with --seed)"),
     use_encoded_image: bool("test", "encode the real image's features"),
   }),

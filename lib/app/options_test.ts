@@ -32,7 +32,10 @@ Deno.test("parseOptions: unknown flags name the closest; bad values name the fla
   );
   throws(() => parseOptions("train", ["--batchsize", "2"]), /did you mean --batchSize\?/);
   throws(() => parseOptions("train", ["--how_many", "5"]), /it is a flag of test and edit/);
-  throws(() => parseOptions("test", ["--niter", "5"]), /it is a flag of train and encode/);
+  throws(() => parseOptions("test", ["--niter", "5"]), /it is a flag of train\)/);
+  throws(() => parseOptions("encode", ["--niter", "5"]), /it is a flag of train\)/);
+  throws(() => parseOptions("edit", ["--cluster_choice", "1:0"]), /it is a flag of test\)/);
+  throws(() => parseOptions("edit", ["--results_dir", "r"]), /it is a flag of test\)/);
   throws(
     () => parseOptions("train", ["--niter", "five"]),
     /--niter as it must be an integer: current value is 'five'/,
@@ -127,12 +130,20 @@ Deno.test("helpText lists every flag of the command, grouped", () => {
   for (const f of FLAGS) {
     equal(help.includes(`  --${f.name}`), f.scope === "base" || f.scope === "train", f.name);
   }
-  // encode reads the training flags plus its own; edit the test flags plus its own.
+  // Each command lists only the flags it uses: encode none of training's, edit only --how_many
+  // and --cluster_path of testing's.
   const encodeHelp = helpText("encode"), editHelp = helpText("edit");
   for (const f of FLAGS) {
     const listed = (help: string) => new RegExp(`^  --${f.name}( |$)`, "m").test(help);
-    equal(listed(encodeHelp), ["base", "train", "encode"].includes(f.scope), f.name);
-    equal(listed(editHelp), ["base", "test", "edit"].includes(f.scope), f.name);
+    equal(listed(encodeHelp), ["base", "encode"].includes(f.scope), f.name);
+    equal(listed(editHelp), ["base", "inference", "edit"].includes(f.scope), f.name);
+  }
+  for (const name of ["niter", "num_D", "lr", "save_epoch_freq", "vgg_weights"]) {
+    equal(encodeHelp.includes(`--${name} `), false, name);
+  }
+  for (const name of ["how_many", "cluster_path"]) equal(editHelp.includes(`--${name} `), true);
+  for (const name of ["results_dir", "format", "cluster_choice", "use_encoded_image", "ntest"]) {
+    equal(editHelp.includes(`--${name} `) || editHelp.includes(`--${name}\n`), false, name);
   }
   equal(parseOptions("edit", []).options.phase, "test");
   equal(parseOptions("encode", []).options.phase, "train");
