@@ -5,10 +5,13 @@
  *
  *   deno run -A cli/selfcheck.ts
  *
+ * Without a WebGPU adapter it says so in one line, as every command does.
+ *
  * @module
  */
 
 import { initGpu, runtime } from "../lib/gpu/kernel.ts";
+import { runCli } from "./run_cli.ts";
 import { conv2d } from "../lib/ops/conv2d.ts";
 import { relu, tanh } from "../lib/ops/elementwise.ts";
 import { instanceNorm2d } from "../lib/ops/instance_norm2d.ts";
@@ -32,7 +35,23 @@ function parameter(shape: number[], seed: number, scale: number): Tensor {
   return t;
 }
 
-async function main(): Promise<void> {
+const USAGE = `Usage: deno run -A cli/selfcheck.ts
+Prints the WebGPU adapter and its limits, then trains a tiny conv net on it and checks that its
+loss falls and that one gradient matches a central difference.`;
+
+/** Runs the self-check; `--help` prints its usage. */
+export async function main(args: readonly string[]): Promise<number> {
+  if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.length > 0) {
+    throw new TypeError(
+      `Cannot run the self-check with arguments as it takes none: current value is ${
+        args.join(" ")
+      }`,
+    );
+  }
   const t0 = performance.now();
   const rt = await initGpu();
   const { limits } = rt.gpu;
@@ -76,6 +95,7 @@ async function main(): Promise<void> {
       ((performance.now() - t0) / 1000).toFixed(1)
     } s`,
   );
+  return 0;
 }
 
 /** Compares one backward gradient entry with a GPU central difference. */
@@ -103,4 +123,4 @@ async function checkGradient(net: () => Tensor, w: Tensor): Promise<void> {
   if (err > 0.05) throw new Error(`Self-check failed: gradient mismatch (relative error ${err})`);
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await runCli(main);
