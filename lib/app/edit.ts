@@ -6,7 +6,7 @@
  * @module
  */
 
-import { basename, extname, join } from "node:path";
+import { basename, extname } from "node:path";
 import { listDataset } from "../data/layout.ts";
 import { mixSeed } from "../data/rng.ts";
 import { loadSample } from "../data/sample.ts";
@@ -16,7 +16,7 @@ import { defaultThingClasses } from "../edit/scene.ts";
 import { initGpu } from "../gpu/kernel.ts";
 import { loadNetwork, networkPath } from "./checkpoints.ts";
 import { readRunClusters } from "./features.ts";
-import { buildG, RUN_FLAGS, transformOptions, usesFeatures, withRunArchitecture } from "./model.ts";
+import { buildG, rememberedOptions, transformOptions, usesFeatures } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import type { FeatureClusters } from "../features/clusters.ts";
 
@@ -62,14 +62,7 @@ export async function openEditRun(
   parsed: ParsedOptions,
   print: (line: string) => void,
 ): Promise<EditRun> {
-  const ckpt = join(parsed.options.checkpoints_dir, parsed.options.name);
-  const { options: o, file } = await withRunArchitecture(
-    parsed.options,
-    parsed.given,
-    ckpt,
-    RUN_FLAGS,
-  );
-  if (file) print(`architecture from ${file}`);
+  const { options: o, dir: ckpt } = await rememberedOptions(parsed, print);
   const labelNc = o.label_nc;
   if (labelNc === 0) {
     throw new TypeError(

@@ -20,7 +20,7 @@ import {
 import { initGpu } from "../gpu/kernel.ts";
 import { loadNetwork, networkPath, writeTextAtomic } from "./checkpoints.ts";
 import { clusterStem, encodeBatch, featureOptions } from "./features.ts";
-import { buildE, openSerial, RUN_FLAGS, usesFeatures, withRunArchitecture } from "./model.ts";
+import { buildE, openSerial, rememberedOptions, usesFeatures } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import { writeOutputFile } from "../io/output_file.ts";
 import { encodeImage } from "../data/visuals.ts";
@@ -86,14 +86,7 @@ export async function encode(
   hooks: EncodeHooks = {},
 ): Promise<EncodeResult> {
   const print = hooks.print ?? ((line: string) => console.log(line));
-  const dir = join(parsed.options.checkpoints_dir, parsed.options.name);
-  const { options: o, file } = await withRunArchitecture(
-    parsed.options,
-    parsed.given,
-    dir,
-    RUN_FLAGS,
-  );
-  if (file) print(`architecture from ${file}`);
+  const { options: o, dir } = await rememberedOptions(parsed, print);
   if (!usesFeatures(o)) {
     throw new TypeError(
       "Cannot encode features as the run has no encoder: current value is neither --instance_feat nor --label_feat",

@@ -24,7 +24,13 @@ import type { MultiscaleDiscriminator } from "../pix2pixhd/networks/multiscale_d
 import type { NormType } from "../pix2pixhd/networks/norm.ts";
 import { type ResizeOrCrop, sizeMultiple, type TransformOptions } from "../data/transform.ts";
 import { join } from "node:path";
-import { type FlagName, type Options, readOptJson, type SavedOptions } from "./options.ts";
+import {
+  type FlagName,
+  type Options,
+  type ParsedOptions,
+  readOptJson,
+  type SavedOptions,
+} from "./options.ts";
 
 /** The flags that fix the generator's (and the encoder's) layout and input. */
 export const GENERATOR_FLAGS: readonly FlagName[] = [
@@ -264,4 +270,18 @@ export async function withRunArchitecture(
   }
   const saved = readOptJson(text, file);
   return { options: withSavedArchitecture(options, given, saved, file, flags), file, saved };
+}
+
+/**
+ * The options of `cli/test.ts`, `cli/encode.ts` and `cli/edit.ts` with what the run remembers
+ * ({@linkcode RUN_FLAGS}) from `checkpoints/<name>/opt.json`, printing where they came from.
+ */
+export async function rememberedOptions(
+  parsed: ParsedOptions,
+  print: (line: string) => void,
+): Promise<{ options: Options; dir: string }> {
+  const dir = join(parsed.options.checkpoints_dir, parsed.options.name);
+  const run = await withRunArchitecture(parsed.options, parsed.given, dir, RUN_FLAGS);
+  if (run.file) print(`architecture from ${run.file}`);
+  return { options: run.options, dir };
 }

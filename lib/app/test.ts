@@ -19,14 +19,7 @@ import { Tensor, tidy } from "../tensor/tensor.ts";
 import { loadNetwork, networkPath, writeTextAtomic } from "./checkpoints.ts";
 import { imagePage, type PageRow } from "./html.ts";
 import { encodeBatch, featureOptions, poolingIds, readRunClusters } from "./features.ts";
-import {
-  buildE,
-  buildG,
-  openSerial,
-  RUN_FLAGS,
-  usesFeatures,
-  withRunArchitecture,
-} from "./model.ts";
+import { buildE, buildG, openSerial, rememberedOptions, usesFeatures } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import { encodeImage, imageBytes, type ImageFormat, labelImage } from "../data/visuals.ts";
 
@@ -61,14 +54,7 @@ export interface TestResult {
  */
 export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promise<TestResult> {
   const print = hooks.print ?? ((line: string) => console.log(line));
-  const ckpt = join(parsed.options.checkpoints_dir, parsed.options.name);
-  const { options: o, file } = await withRunArchitecture(
-    parsed.options,
-    parsed.given,
-    ckpt,
-    RUN_FLAGS,
-  );
-  if (file) print(`architecture from ${file}`);
+  const { options: o, dir: ckpt } = await rememberedOptions(parsed, print);
   const features = usesFeatures(o);
   const encoded = features && o.use_encoded_image;
   if (o.use_encoded_image && !features) {
