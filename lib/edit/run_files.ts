@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { parseJsonObject } from "../io/json.ts";
 import type { NamedBytes, RunBytes, SceneBytes } from "./site.ts";
 
 const GENERATOR = /_net_G\.(pth|safetensors)$/;
@@ -131,12 +132,7 @@ export function runFromFiles(files: readonly NamedBytes[]): RunBytes {
   } catch {
     throw new SyntaxError("Cannot read opt.json as its bytes are not UTF-8 JSON");
   }
-  let options: unknown;
-  try {
-    options = JSON.parse(text);
-  } catch (error) {
-    throw new SyntaxError(`Cannot read opt.json as it is not JSON: ${(error as Error).message}`);
-  }
+  const options = parseJsonObject(text, "opt.json");
   const scenes: SceneBytes[] = sorted.scenes.map((s) =>
     s.inst
       ? { name: s.name, label: get(s.label), inst: get(s.inst) }
