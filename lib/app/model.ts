@@ -82,7 +82,7 @@ export interface RunConfig {
   /** D (its input: G's label input and an image). */
   d: DefineDOptions;
   /** E as pix2pixHD builds it: `define_G(output_nc, feat_num, nef, 'encoder', n_downsample_E)`. */
-  e: DefineGOptions;
+  e: DefineGOptions & { netG: "encoder" };
   /** The training step. */
   trainer: TrainerOptions;
   /**
@@ -195,7 +195,7 @@ export function buildD(o: Options): MultiscaleDiscriminator {
 
 /** E as pix2pixHD builds it: `define_G(output_nc, feat_num, nef, 'encoder', n_downsample_E)`. */
 export function buildE(o: Options): Encoder {
-  return defineG({ ...configFrom(o).e, netG: "encoder" });
+  return defineG(configFrom(o).e);
 }
 
 /**

@@ -90,11 +90,13 @@ function bool(scope: Scope, help: string, extra: Extra<"bool"> = {}) {
 }
 
 /** The flags of a `--help` section, each marked with it. */
-function group<T extends Record<string, FlagSpec>>(name: string, flags: T): T {
-  for (const key of Object.keys(flags)) GROUP_OF.set(key, name);
-  return flags;
+function group<T extends Record<string, FlagSpec>>(
+  name: string,
+  flags: T,
+): { [K in keyof T]: T[K] & { group: string } } {
+  const marked = Object.entries(flags).map(([key, spec]) => [key, { ...spec, group: name }]);
+  return Object.fromEntries(marked) as { [K in keyof T]: T[K] & { group: string } };
 }
-const GROUP_OF = new Map<string, string>();
 
 const EXPERIMENT = "experiment";
 const DATA = "data";
@@ -222,8 +224,7 @@ export type FlagName = keyof typeof FLAG_TABLE;
 /** Every flag, in `--help` order within each group. */
 export const FLAGS: readonly Flag[] = Object.entries(FLAG_TABLE).map(([name, spec]) => ({
   name,
-  group: GROUP_OF.get(name)!,
-  ...(spec as FlagSpec),
+  ...(spec as FlagSpec & { group: string }),
 }));
 
 /** The flags' values (all of them; those outside a command keep their defaults), and `isTrain`. */
