@@ -42,37 +42,42 @@ export interface GeneratorArchitecture {
   feat_num: number;
 }
 
-/** The keys of {@linkcode GeneratorArchitecture}, in the order of the original's flags. */
-export const GENERATOR_ARCHITECTURE_FLAGS: readonly (keyof GeneratorArchitecture)[] = [
-  "label_nc",
-  "input_nc",
-  "output_nc",
-  "no_instance",
-  "netG",
-  "ngf",
-  "n_downsample_global",
-  "n_blocks_global",
-  "n_local_enhancers",
-  "n_blocks_local",
-  "norm",
-  "instance_feat",
-  "label_feat",
-  "feat_num",
-];
+/** What a field holds: a whole number, a boolean, or one of some words. */
+type Field = "whole" | "boolean" | readonly string[];
 
-const NUMBERS = [
-  "label_nc",
-  "input_nc",
-  "output_nc",
-  "ngf",
-  "n_downsample_global",
-  "n_blocks_global",
-  "n_local_enhancers",
-  "n_blocks_local",
-  "feat_num",
-] as const;
-const BOOLEANS = ["no_instance", "instance_feat", "label_feat"] as const;
-const CHOICES = { netG: ["global", "local"], norm: ["instance", "batch"] } as const;
+/** Each field of {@linkcode GeneratorArchitecture}, in the order of the original's flags. */
+const FIELDS: Readonly<Record<keyof GeneratorArchitecture, Field>> = {
+  label_nc: "whole",
+  input_nc: "whole",
+  output_nc: "whole",
+  no_instance: "boolean",
+  netG: ["global", "local"],
+  ngf: "whole",
+  n_downsample_global: "whole",
+  n_blocks_global: "whole",
+  n_local_enhancers: "whole",
+  n_blocks_local: "whole",
+  norm: ["instance", "batch"],
+  instance_feat: "boolean",
+  label_feat: "boolean",
+  feat_num: "whole",
+};
+
+/** The keys of {@linkcode GeneratorArchitecture}, in the order of the original's flags. */
+export const GENERATOR_ARCHITECTURE_FLAGS = Object.keys(FIELDS) as readonly (
+  keyof GeneratorArchitecture
+)[];
+
+/** What a value of `kind` must be, or undefined when it is so. */
+function problem(kind: Field, v: unknown): string | undefined {
+  if (kind === "whole") {
+    return typeof v === "number" && Number.isInteger(v) && v >= 0
+      ? undefined
+      : "be a whole number ≥ 0";
+  }
+  if (kind === "boolean") return typeof v === "boolean" ? undefined : "be true or false";
+  return kind.includes(v as string) ? undefined : `be one of ${kind.join(", ")}`;
+}
 
 /**
  * G's architecture from a run's options (the parsed `opt.json`), checking each field; `what`
@@ -89,7 +94,9 @@ const CHOICES = { netG: ["global", "local"], norm: ["instance", "batch"] } as co
  *   norm: "instance", instance_feat: false, label_feat: false, feat_num: 3, name: "run",
  * };
  * equal(architectureOf(opt, "opt.json").ngf, 8);
- * throws(() => architectureOf({ ...opt, netG: "big" }, "opt.json"), /netG/);
+ * throws(() => architectureOf({ ...opt, netG: "big" }, "opt.json"), /netG must be one of global/);
+ * throws(() => architectureOf({ ...opt, ngf: -8 }, "opt.json"), /ngf must be a whole number/);
+ * throws(() => architectureOf({ ...opt, no_instance: 0 }, "opt.json"), /true or false/);
  * ```
  */
 export function architectureOf(options: unknown, what: string): GeneratorArchitecture {
@@ -98,36 +105,15 @@ export function architectureOf(options: unknown, what: string): GeneratorArchite
   }
   const o = options as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of NUMBERS) {
+  for (const [k, kind] of Object.entries(FIELDS)) {
     const v = o[k];
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+    const must = problem(kind, v);
+    if (must) {
       throw new TypeError(
-        `Cannot read ${what} as ${k} must be a whole number ≥ 0: current value is ${
-          JSON.stringify(v)
-        }`,
+        `Cannot read ${what} as ${k} must ${must}: current value is ${JSON.stringify(v)}`,
       );
     }
     out[k] = v;
-  }
-  for (const k of BOOLEANS) {
-    if (typeof o[k] !== "boolean") {
-      throw new TypeError(
-        `Cannot read ${what} as ${k} must be true or false: current value is ${
-          JSON.stringify(o[k])
-        }`,
-      );
-    }
-    out[k] = o[k];
-  }
-  for (const [k, choices] of Object.entries(CHOICES)) {
-    if (!(choices as readonly unknown[]).includes(o[k])) {
-      throw new TypeError(
-        `Cannot read ${what} as ${k} must be one of ${choices.join(", ")}: current value is ${
-          JSON.stringify(o[k])
-        }`,
-      );
-    }
-    out[k] = o[k];
   }
   return out as unknown as GeneratorArchitecture;
 }
