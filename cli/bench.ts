@@ -10,10 +10,12 @@ import { benchData } from "../lib/data/synthetic/bench.ts";
 import { benchAdam } from "./bench/adam.ts";
 import { benchConv } from "./bench/conv.ts";
 import { benchEdit } from "./bench/edit.ts";
+import { benchFeatures } from "./bench/features.ts";
 import { benchNorm } from "./bench/norm.ts";
 import { benchTrain } from "./bench/train.ts";
 
 const groups: Record<string, { gpu: boolean; run: () => Promise<unknown> }> = {
+  features: { gpu: false, run: benchFeatures },
   conv: { gpu: true, run: benchConv },
   norm: { gpu: true, run: benchNorm },
   adam: { gpu: true, run: benchAdam },
