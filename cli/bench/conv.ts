@@ -16,7 +16,7 @@ import { Tensor } from "../../lib/tensor/tensor.ts";
 import { conv2d } from "../../lib/ops/conv2d.ts";
 import { channelSum, convForward, convInputGrad, convWeightGrad } from "../../lib/ops/conv_gemm.ts";
 import { convTranspose2d } from "../../lib/ops/conv_transpose2d.ts";
-import { bench, type BenchLine } from "./util.ts";
+import { bench, type BenchLine, flopsFields } from "./util.ts";
 
 const TFJS_CORE = "npm:@tensorflow/tfjs-core@4.22.0";
 const TFJS_WEBGPU = "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
@@ -194,10 +194,23 @@ async function benchTf(
     ms: Number(ms.toFixed(3)),
     gflops: Number((flops / ms / 1e6).toFixed(3)),
     adapter,
+    ...flopsFields(flops / ms / 1e9, adapter),
     ...extra,
   };
   console.log(JSON.stringify(line));
   return line;
+}
+
+/**
+ * Prints conv2d's forward, input-gradient, weight-gradient and autograd lines for each
+ * (channels, height, width) of `shapes` (3×3, stride 1, padding 1, N=1), the shapes
+ * fixtures/train_parity/bench.py times in PyTorch with `--conv_shapes`.
+ */
+export async function benchConvShapes(
+  shapes: readonly (readonly [c: number, h: number, w: number])[],
+  iters = 3,
+): Promise<void> {
+  for (const [c, h, w] of shapes) await benchConv2d(c, h, w, iters);
 }
 
 /**

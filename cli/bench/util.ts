@@ -6,6 +6,7 @@
 
 import { initGpu } from "../../lib/gpu/kernel.ts";
 import { tidy } from "../../lib/tensor/tensor.ts";
+import { fp32Peak } from "./peaks.ts";
 
 /** One benchmark line. */
 export interface BenchLine {
@@ -33,6 +34,15 @@ export interface BenchCase {
   extra?: Record<string, unknown>;
 }
 
+/** TFLOP/s, and the fraction of the adapter's FP32 peak where it is a known GPU. */
+export function flopsFields(tflops: number, adapter: string): Record<string, number> {
+  const peak = fp32Peak(adapter);
+  return {
+    tflops: Number(tflops.toFixed(4)),
+    ...(peak ? { fp32_peak_fraction: Number((tflops / peak).toFixed(4)) } : {}),
+  };
+}
+
 /** Times `c.run` on the GPU and prints and returns its line. */
 export async function bench(c: BenchCase): Promise<BenchLine> {
   const rt = await initGpu();
@@ -49,9 +59,78 @@ export async function bench(c: BenchCase): Promise<BenchLine> {
     ms: Number(ms.toFixed(3)),
     gflops: c.flops ? Number((c.flops / ms / 1e6).toFixed(3)) : null,
     adapter: rt.gpu.adapter,
+    ...(c.flops ? flopsFields(c.flops / ms / 1e9, rt.gpu.adapter) : {}),
     ...(c.bytes ? { gbps: Number((c.bytes / ms / 1e6).toFixed(2)) } : {}),
     ...c.extra,
   };
+  console.log(JSON.stringify(line));
+  return line;
+}
+
+/** A line of {@linkcode benchMedian}: `ms` is null when the case failed, and `error` says why. */
+export type MedianLine = Omit<BenchLine, "ms"> & { ms: number | null };
+
+/** What {@linkcode benchMedian} times. */
+export interface MedianCase {
+  name: string;
+  shape: string;
+  /** Makes what one run needs (networks, inputs) and returns the run, which records its work. */
+  setup: () => (() => void) | Promise<() => void>;
+  /** Untimed runs first. */
+  warmup: number;
+  /** Timed runs. */
+  iters: number;
+  /** Extra fields for the line. */
+  extra?: Record<string, unknown>;
+  /** Fields read once the runs are done (the pool's peak, say). */
+  after?: () => Record<string, unknown>;
+}
+
+/**
+ * Times each run of `c` between two full synchronizations and prints the median as `ms`, with
+ * every run's time in `ms_runs`. The pool's idle buffers are freed and its peak reset before
+ * `setup`, so a peak read in `after` counts what setup made too. A failure in setup or a run (out
+ * of memory, a refused binding) prints and returns a line with `ms` null and the error.
+ */
+export async function benchMedian(c: MedianCase): Promise<MedianLine> {
+  const rt = await initGpu();
+  const head = { name: c.name, shape: c.shape };
+  let line: MedianLine;
+  try {
+    rt.pool.trim();
+    rt.pool.resetPeak();
+    const run = await c.setup();
+    for (let i = 0; i < c.warmup; i++) tidy(run);
+    await rt.sync();
+    const times: number[] = [];
+    for (let i = 0; i < c.iters; i++) {
+      const t0 = performance.now();
+      tidy(run);
+      await rt.sync();
+      times.push(performance.now() - t0);
+    }
+    const sorted = [...times].sort((x, y) => x - y);
+    const mid = sorted.length >> 1;
+    const ms = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    line = {
+      ...head,
+      ms: Number(ms.toFixed(3)),
+      gflops: null,
+      adapter: rt.gpu.adapter,
+      ms_runs: times.map((t) => Number(t.toFixed(3))),
+      ...c.extra,
+      ...c.after?.(),
+    };
+  } catch (e) {
+    line = {
+      ...head,
+      ms: null,
+      gflops: null,
+      adapter: rt.gpu.adapter,
+      error: (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 300),
+      ...c.extra,
+    };
+  }
   console.log(JSON.stringify(line));
   return line;
 }
