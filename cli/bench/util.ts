@@ -88,8 +88,10 @@ export interface MedianCase {
 
 /**
  * Times each run of `c` between two full synchronizations and prints the median as `ms`, with
- * every run's time in `ms_runs`. The pool's idle buffers are freed and its peak reset before
- * `setup`, so a peak read in `after` counts what setup made too. A failure in setup or a run (out
+ * every run's time in `ms_runs`. The pool's idle buffers are freed before `setup`, and its peak
+ * is reset after the warm-up runs to what the pool then holds (weights, optimizer state, cached
+ * buffers), so a peak read in `after` is a step's steady peak, as fixtures/train_parity/bench.py
+ * takes PyTorch's. A failure in setup or a run (out
  * of memory, a refused binding) prints and returns a line with `ms` null and the error.
  */
 export async function benchMedian(c: MedianCase): Promise<MedianLine> {
@@ -102,6 +104,7 @@ export async function benchMedian(c: MedianCase): Promise<MedianLine> {
     const run = await c.setup();
     for (let i = 0; i < c.warmup; i++) tidy(run);
     await rt.sync();
+    rt.pool.resetPeak();
     const times: number[] = [];
     for (let i = 0; i < c.iters; i++) {
       const t0 = performance.now();
