@@ -12,7 +12,8 @@
  *
  * Options: `--smoke`, `--out FILE` (or PIX2PIXHD_BENCH_OUT; default
  * bench/results/DATE-ADAPTER-COMMIT.jsonl, for `--smoke` a file in the temporary folder),
- * `--python PATH` (default python3).
+ * `--python PATH` (default python3), `--commit REV` (recorded instead of git's HEAD, for a machine
+ * whose copy of the git folder is not the tree's).
  *
  * @module
  */
@@ -111,7 +112,7 @@ export function benchCases(
 }
 
 /** Runs a command with a time limit; returns its JSON lines and, on failure, why. */
-async function collect(
+export async function collect(
   cmd: string,
   args: string[],
   seconds: number,
@@ -167,6 +168,7 @@ export async function runGpuBench(args: readonly string[]): Promise<string> {
       smoke: { type: "boolean" },
       out: { type: "string" },
       python: { type: "string" },
+      commit: { type: "string" },
     },
   });
   const smoke = values.smoke ?? false;
@@ -187,7 +189,7 @@ export async function runGpuBench(args: readonly string[]): Promise<string> {
     "--format=csv,noheader",
   ]);
   const torch = await text(python, ["-c", "import torch; print(torch.__version__)"]);
-  const commit = await text("git", ["rev-parse", "--short", "HEAD"]);
+  const commit = values.commit ?? await text("git", ["rev-parse", "--short", "HEAD"]);
   const [gpu, driver, memory] = nvidia?.split("\n")[0].split(", ") ?? [];
   const header: ResultLine = {
     name: "run",

@@ -134,7 +134,8 @@ export function resultsReadme(runs: readonly { file: string; lines: ResultLine[]
     "Made by `deno task bench:results` from the JSON-lines files beside it, one per run of",
     "`bash bench/gpu/run.sh` (or of `deno task bench` groups) on a GPU; do not edit by hand. Times",
     "are medians in ms; memory is the peak in GiB (ours: the buffer pool's; PyTorch's:",
-    "`torch.cuda.max_memory_allocated`).",
+    "`torch.cuda.max_memory_allocated`). TFLOP/s count a direct convolution's FLOPs; cuDNN may",
+    "pick an algorithm that needs fewer (Winograd, FFT), so PyTorch's can pass the FP32 peak.",
   ];
   for (const run of [...runs].sort((a, b) => b.file.localeCompare(a.file))) {
     const header = run.lines.find((l) => l.name === "run");
