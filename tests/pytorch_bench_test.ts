@@ -8,7 +8,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { benchBatch } from "../cli/bench/train.ts";
-import { benchCases, collect, runGpuBench } from "../cli/bench/gpu.ts";
+import { benchCases, collect } from "../cli/bench/gpu.ts";
 import { pairRows, parseResults, resultTable } from "../cli/bench/results.ts";
 import { defineD, defineG } from "../lib/pix2pixhd/networks/mod.ts";
 import { LOSS_NAMES, Trainer } from "../lib/pix2pixhd/trainer.ts";
