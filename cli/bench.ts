@@ -18,6 +18,7 @@ import { benchAdam } from "./bench/adam.ts";
 import { benchConv, benchConvShapes } from "./bench/conv.ts";
 import { benchEdit } from "./bench/edit.ts";
 import { benchFeatures } from "./bench/features.ts";
+import { benchLatency } from "./bench/latency.ts";
 import { benchNorm } from "./bench/norm.ts";
 import { type BenchArchitecture, benchTrain, type BenchTrainOptions } from "./bench/train.ts";
 
@@ -141,6 +142,7 @@ if (import.meta.main) {
       gpu: true,
       run: () => parsed.convShapes ? benchConvShapes(parsed.convShapes) : benchConv(),
     },
+    latency: { gpu: true, run: benchLatency },
     norm: { gpu: true, run: benchNorm },
     adam: { gpu: true, run: benchAdam },
     data: { gpu: false, run: () => benchData() },

@@ -10,21 +10,14 @@
  * @module
  */
 
+import { DEVICE_LIMITS } from "../../lib/gpu/device.ts";
+
 /** The features the GPU bench asks about, one device each. */
 export const PROBED_FEATURES = [
   "shader-f16",
   "subgroups",
   "timestamp-query",
   "wgpu-cooperative-matrix",
-] as const;
-
-const LIMITS = [
-  "maxStorageBufferBindingSize",
-  "maxBufferSize",
-  "maxStorageBuffersPerShaderStage",
-  "maxComputeWorkgroupStorageSize",
-  "maxComputeInvocationsPerWorkgroup",
-  "maxComputeWorkgroupsPerDimension",
 ] as const;
 
 async function adapter(): Promise<GPUAdapter> {
@@ -41,7 +34,7 @@ export async function benchFeatures(): Promise<string[]> {
   const first = await adapter();
   const info = first.info;
   const limits: Record<string, number> = {};
-  for (const name of LIMITS) limits[name] = Number(first.limits[name]);
+  for (const name of DEVICE_LIMITS) limits[name] = Number(first.limits[name]);
   console.log(JSON.stringify({
     name: "webgpu.adapter",
     vendor: info.vendor,

@@ -88,7 +88,7 @@ export interface MedianCase {
 
 /**
  * Times each run of `c` between two full synchronizations and prints the median as `ms`, with
- * every run's time in `ms_runs`. The pool's idle buffers are freed before `setup`, and its peak
+ * every run's time in `ms_runs`, and the compute dispatches one run records. The pool's idle buffers are freed before `setup`, and its peak
  * is reset after the warm-up runs to what the pool then holds (weights, optimizer state, cached
  * buffers), so a peak read in `after` is a step's steady peak, as fixtures/train_parity/bench.py
  * takes PyTorch's. A failure in setup or a run (out
@@ -106,6 +106,7 @@ export async function benchMedian(c: MedianCase): Promise<MedianLine> {
     await rt.sync();
     rt.pool.resetPeak();
     const times: number[] = [];
+    const dispatched = rt.dispatches;
     for (let i = 0; i < c.iters; i++) {
       const t0 = performance.now();
       tidy(run);
@@ -121,6 +122,7 @@ export async function benchMedian(c: MedianCase): Promise<MedianLine> {
       gflops: null,
       adapter: rt.gpu.adapter,
       ms_runs: times.map((t) => Number(t.toFixed(3))),
+      dispatches: Math.round((rt.dispatches - dispatched) / c.iters),
       ...c.extra,
       ...c.after?.(),
     };

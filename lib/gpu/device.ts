@@ -21,7 +21,8 @@ export interface Gpu {
   readonly hasTimestamps: boolean;
 }
 
-const LIMITS = [
+/** The limits the device is asked for at the adapter's own values. */
+export const DEVICE_LIMITS = [
   "maxStorageBufferBindingSize",
   "maxBufferSize",
   "maxStorageBuffersPerShaderStage",
@@ -59,7 +60,7 @@ async function createGpu(): Promise<Gpu> {
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) throw new Error(NO_ADAPTER);
   const requiredLimits: Record<string, number> = {};
-  for (const name of LIMITS) {
+  for (const name of DEVICE_LIMITS) {
     requiredLimits[name] = Math.min(Number(adapter.limits[name]), Number.MAX_SAFE_INTEGER);
   }
   const requiredFeatures: GPUFeatureName[] = [];
