@@ -160,7 +160,11 @@ export function resultsReadme(runs: readonly { file: string; lines: ResultLine[]
         "| --- | --- | ---: | ---: | ---: |",
       );
       for (const l of others) {
-        const tflops = typeof l.tflops === "number" ? l.tflops : null;
+        const tflops = typeof l.tflops === "number"
+          ? l.tflops
+          : typeof l.gflops === "number"
+          ? l.gflops / 1000
+          : null;
         const peak = fp32Peak(String(l.adapter ?? l.device ?? ""));
         const frac = tflops !== null && peak ? `${(tflops / peak * 100).toFixed(1)}%` : "—";
         const name = `${l.name}${l.tf32 ? " (TF32)" : ""}`;
