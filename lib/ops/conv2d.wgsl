@@ -17,7 +17,9 @@
 // correlate: conv2d forward, and one output phase of the input gradient (= conv_transpose2d):
 //   y[n, co, oy·OS + ro, ox·OS + rx] =
 //     bias[co] + Σ_{ci, ky < KH, kx < KW} wt[ci, ky, kx, co] · x[n, ci, oy·S + ky - py, ox·S + kx - px]
-//   with x zero outside the image. A thread computes TM channels × TN columns of one output row,
+//   with x zero outside the image. With split-K (a layer of few pixels and many channels on a
+//   GPU) grid z also runs over splits of the input channels, each writing its own copy of y,
+//   which reduce_splits then sums in a fixed order. A thread computes TM channels × TN columns of one output row,
 //   sliding a window of the input row along the kernel columns (one new load per tap).
 // weight_grad: one split of the weight gradient, over the output rows r0 <= n·Ho + oy < r1:
 //   part[split, co, ci, ky, kx] = Σ dy[n, co, oy, ox] · x[n, ci, oy·S + ky - pad, ox·S + kx - pad]
@@ -36,7 +38,8 @@ struct CorrelateParams {
   kw: u32, py: i32, px: i32, cout: u32,
   coutv: u32, ho: u32, wo: u32, out_h: u32,
   out_w: u32, os: u32, ro: u32, rx: u32,
-  tiles_x: u32, tiles: u32, has_bias: u32,
+  tiles_x: u32, tiles: u32, has_bias: u32, cout_blocks: u32,
+  ci_per_split: u32, split_len: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: CorrelateParams;
@@ -109,13 +112,14 @@ fn tap(acc: ptr<function, array<mat4x4f, 8>>, wi: u32, e: mat4x4f) {
   }
 }
 
-// Writes a 4 channel × 4 column block (acc[c][r] is channel co0 + r, column ox0 + c).
-fn store_block(acc: mat4x4f, n: u32, co0: u32, oyo: u32, ox0: u32) {
+// Writes a 4 channel × 4 column block (acc[c][r] is channel co0 + r, column ox0 + c) into
+// split `split`'s part of y (the whole of y without split-K); the bias goes into split 0.
+fn store_block(acc: mat4x4f, split: u32, n: u32, co0: u32, oyo: u32, ox0: u32) {
   for (var r = 0u; r < 4u; r++) {
     let co = co0 + r;
     if (co >= p.cout) { return; }
-    let b = select(0.0, bias[min(co, p.cout - 1u)], p.has_bias != 0u);
-    let row = ((n * p.cout + co) * p.out_h + oyo) * p.out_w;
+    let b = select(0.0, bias[min(co, p.cout - 1u)], p.has_bias != 0u && split == 0u);
+    let row = split * p.split_len + ((n * p.cout + co) * p.out_h + oyo) * p.out_w;
     let v = vec4f(acc[0][r], acc[1][r], acc[2][r], acc[3][r]) + b;
     if (ox0 < p.wo) { y[row + ox0 * p.os + p.rx] = v.x; }
     if (ox0 + 1u < p.wo) { y[row + (ox0 + 1u) * p.os + p.rx] = v.y; }
@@ -166,10 +170,13 @@ fn correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   let n = r / p.ho;
   let oy = r % p.ho;
   let ox0 = tx * TN;
-  let cv = wid.z * MB;  // first output channel vec4
+  let split = wid.z / p.cout_blocks;  // split-K: this workgroup sums input channels ci0..ci1
+  let cv = (wid.z % p.cout_blocks) * MB;  // first output channel vec4
+  let ci0 = split * p.ci_per_split;
+  let ci1 = min(p.cin, ci0 + p.ci_per_split);
   let col0 = i32(ox0 * S) - p.px;
   var acc: array<mat4x4f, 8>;
-  for (var ci = 0u; ci < p.cin; ci++) {
+  for (var ci = ci0; ci < ci1; ci++) {
     if (KHC > 0u) {
       kernel_row(&acc, n, oy, ci, 0u, col0, cv, live);
       if (KHC > 1u) { kernel_row(&acc, n, oy, ci, 1u, col0, cv, live); }
@@ -182,15 +189,15 @@ fn correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   if (!live) { return; }
   let oyo = oy * p.os + p.ro;
   let co0 = cv * 4u;
-  store_block(acc[0], n, co0, oyo, ox0);
-  if (NB > 1u) { store_block(acc[1], n, co0, oyo, ox0 + 4u); }
-  if (NB > 2u) { store_block(acc[2], n, co0, oyo, ox0 + 8u); }
-  if (NB > 3u) { store_block(acc[3], n, co0, oyo, ox0 + 12u); }
+  store_block(acc[0], split, n, co0, oyo, ox0);
+  if (NB > 1u) { store_block(acc[1], split, n, co0, oyo, ox0 + 4u); }
+  if (NB > 2u) { store_block(acc[2], split, n, co0, oyo, ox0 + 8u); }
+  if (NB > 3u) { store_block(acc[3], split, n, co0, oyo, ox0 + 12u); }
   if (MB > 1u) {
-    store_block(acc[4], n, co0 + 4u, oyo, ox0);
-    if (NB > 1u) { store_block(acc[5], n, co0 + 4u, oyo, ox0 + 4u); }
-    if (NB > 2u) { store_block(acc[6], n, co0 + 4u, oyo, ox0 + 8u); }
-    if (NB > 3u) { store_block(acc[7], n, co0 + 4u, oyo, ox0 + 12u); }
+    store_block(acc[4], split, n, co0 + 4u, oyo, ox0);
+    if (NB > 1u) { store_block(acc[5], split, n, co0 + 4u, oyo, ox0 + 4u); }
+    if (NB > 2u) { store_block(acc[6], split, n, co0 + 4u, oyo, ox0 + 8u); }
+    if (NB > 3u) { store_block(acc[7], split, n, co0 + 4u, oyo, ox0 + 12u); }
   }
 }
 

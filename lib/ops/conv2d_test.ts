@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { checkOp, gpu } from "../../tests/check.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { conv2d } from "./conv2d.ts";
+import { convTuning, parseSplitK } from "./conv_gemm.ts";
 
 interface Case {
   n: number;
@@ -176,6 +177,61 @@ const cases: [string, Case][] = [
 for (const [name, c] of cases) {
   Deno.test(`conv2d ${name} matches the reference and its gradients`, () => check(c));
 }
+
+// Split-K (the input channels summed in parts, then reduced) is chosen on GPUs only; forced here
+// on every case, with splits that do not divide the channels evenly.
+for (const splitK of [2, 3]) {
+  for (const [name, c] of cases) {
+    Deno.test(`conv2d ${name}, split-K ${splitK}, matches the reference and its gradients`, async () => {
+      convTuning.splitK = splitK;
+      try {
+        await check(c);
+      } finally {
+        convTuning.splitK = null;
+      }
+    });
+  }
+}
+
+Deno.test("split-K gives the same output whatever the split, and 1 never splits", async () => {
+  await gpu();
+  const x = Tensor.from(Float32Array.from({ length: 2 * 7 * 6 * 5 }, (_, i) => Math.sin(i)), [
+    2,
+    7,
+    6,
+    5,
+  ]);
+  const w = Tensor.from(Float32Array.from({ length: 4 * 7 * 9 }, (_, i) => Math.cos(i)), [
+    4,
+    7,
+    3,
+    3,
+  ]);
+  const outs: ArrayLike<number>[] = [];
+  for (const splitK of [1, 2, 7, 100]) {
+    convTuning.splitK = splitK;
+    const y = conv2d(x, w, null, { padding: 1 });
+    outs.push(await y.data());
+    y.dispose();
+  }
+  convTuning.splitK = null;
+  for (const o of outs.slice(1)) {
+    for (let i = 0; i < o.length; i++) assert.ok(Math.abs(o[i] - outs[0][i]) <= 1e-4, `${i}`);
+  }
+  x.dispose();
+  w.dispose();
+});
+
+Deno.test("PIX2PIXHD_CONV_SPLITK is a whole number of splits, named when bad", () => {
+  assert.equal(parseSplitK(undefined), null);
+  assert.equal(parseSplitK(""), null);
+  assert.equal(parseSplitK("4"), 4);
+  assert.throws(
+    () => parseSplitK("0"),
+    /PIX2PIXHD_CONV_SPLITK must be a whole number ≥ 1 \(1: never split\): current value is '0'/,
+  );
+  assert.throws(() => parseSplitK("two"), /current value is 'two'/);
+});
 
 Deno.test("conv2d with an input that needs no gradient gives the weight and bias gradients", () =>
   check({ ...base, cin: 3, cout: 4, h: 6, w: 7, kh: 3, kw: 3, padding: 1 }, false));

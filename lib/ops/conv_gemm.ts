@@ -144,13 +144,81 @@ function correlate(c: Correlation): void {
   const tiles = n * c.ho * tilesX;
   const rt = runtime();
   const [gx, gy] = rt.grid(Math.ceil(tiles / WG));
+  const coutBlocks = Math.ceil(c.cout / tm);
+  // Split-K writes whole copies of y, so only where one dispatch writes all of y (os 1).
+  const wanted = c.os === 1 ? correlateSplits(cin, tiles * coutBlocks, c.y.size) : 1;
+  const ciPerSplit = Math.ceil(cin / wanted);
+  const splits = Math.ceil(cin / ciPerSplit);
+  const out = splits === 1 ? c.y.buffer : scratch("split-K parts", splits * c.y.size);
   // deno-fmt-ignore
   const params = [
     cin, h, w, c.kh, c.kw, c.py, c.px, c.cout, coutPadded(c.cout) / 4, c.ho, c.wo,
-    outH, outW, c.os, c.ro, c.rx, tilesX, tiles, c.bias ? 1 : 0,
+    outH, outW, c.os, c.ro, c.rx, tilesX, tiles, c.bias ? 1 : 0, coutBlocks,
+    ciPerSplit, c.y.size,
   ];
-  const buffers = [c.x.buffer, c.wt, c.bias?.buffer ?? c.wt, c.y.buffer];
-  rt.dispatch(kernel("correlate", tile), buffers, params, [gx, gy, Math.ceil(c.cout / tm)]);
+  const buffers = [c.x.buffer, c.wt, c.bias?.buffer ?? c.wt, out];
+  rt.dispatch(kernel("correlate", tile), buffers, params, [gx, gy, coutBlocks * splits]);
+  if (splits > 1) {
+    reduceSplits(out, c.y, splits);
+    rt.pool.release(out);
+  }
+}
+
+/**
+ * How the convolutions are tuned. `splitK` forces the number of input-channel splits of the
+ * forward and stride-1 input-gradient passes (1: never split), for tests and measurements; null
+ * (the default) chooses per layer, or takes the environment variable PIX2PIXHD_CONV_SPLITK where
+ * the runtime has one.
+ */
+export const convTuning: { splitK: number | null } = { splitK: null };
+
+/** Threads a GPU needs in flight before a conv stops splitting its input channels. */
+const SPLIT_K_THREADS = 131072;
+/** The fewest input channels one split sums. */
+const SPLIT_K_CHANNELS = 64;
+
+let envSplitK: number | null | undefined;
+
+/** PIX2PIXHD_CONV_SPLITK, checked, or null where unset or unreadable (a browser, no --allow-env). */
+function splitKFromEnv(): number | null {
+  if (envSplitK !== undefined) return envSplitK;
+  let v: string | undefined;
+  try {
+    const env = (globalThis as { Deno?: { env: { get(k: string): string | undefined } } }).Deno;
+    v = env?.env.get("PIX2PIXHD_CONV_SPLITK");
+  } catch {
+    v = undefined;
+  }
+  envSplitK = parseSplitK(v);
+  return envSplitK;
+}
+
+/** PIX2PIXHD_CONV_SPLITK's value as a split count, null when unset or empty; throws if bad. */
+export function parseSplitK(v: string | undefined): number | null {
+  if (v === undefined || v === "") return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(
+      `PIX2PIXHD_CONV_SPLITK must be a whole number ≥ 1 (1: never split): current value is '${v}'`,
+    );
+  }
+  return n;
+}
+
+/**
+ * The input-channel splits of one `correlate`: on a GPU, enough for about
+ * {@linkcode SPLIT_K_THREADS} threads when a layer has few pixels and many channels (the 1024
+ * channels of pix2pixHD's bottleneck), each split summing at least {@linkcode SPLIT_K_CHANNELS}
+ * channels and all of them fitting one binding; none on CPU adapters, whose few cores are busy
+ * without it.
+ */
+function correlateSplits(cin: number, threads: number, outFloats: number): number {
+  const forced = convTuning.splitK ?? splitKFromEnv();
+  const byMemory = Math.max(1, Math.floor(bindingLimit().bytes / (4 * outFloats)));
+  if (forced !== null) return Math.max(1, Math.min(forced, cin, byMemory));
+  if (runtime().gpu.isFallback) return 1;
+  const want = Math.floor(SPLIT_K_THREADS / threads);
+  return Math.max(1, Math.min(want, Math.floor(cin / SPLIT_K_CHANNELS), byMemory));
 }
 
 /**
