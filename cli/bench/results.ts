@@ -46,6 +46,11 @@ const STEPS = [
   "pytorch.generate",
 ];
 
+/** A line's shape, with its variant (a setting the run compared, such as split-K) if any. */
+function shapeOf(line: ResultLine): string {
+  return typeof line.variant === "string" ? `${line.shape} [${line.variant}]` : line.shape!;
+}
+
 /** Pairs a run's lines into rows, in the order our lines (or else PyTorch's) first appear. */
 export function pairRows(lines: readonly ResultLine[]): ResultRow[] {
   const rows = new Map<string, ResultRow>();
@@ -57,9 +62,10 @@ export function pairRows(lines: readonly ResultLine[]): ResultRow[] {
   };
   for (const line of lines) {
     if (!line.shape) continue;
-    if (KINDS.includes(line.name)) row(line.name, line.shape).ours = line;
+    const shape = shapeOf(line);
+    if (KINDS.includes(line.name)) row(line.name, shape).ours = line;
     const kind = PAIRS[line.name];
-    if (kind) row(kind, line.shape)[line.tf32 ? "tf32" : "fp32"] = line;
+    if (kind) row(kind, shape)[line.tf32 ? "tf32" : "fp32"] = line;
   }
   return [...rows.values()];
 }
@@ -147,6 +153,7 @@ export function resultsReadme(runs: readonly { file: string; lines: ResultLine[]
       const facts = ["gpu", "driver", "date", "commit", "torch", "deno"]
         .filter((k) => header[k] !== undefined).map((k) => `${k} ${header[k]}`);
       parts.push(facts.join(", ") + (header.smoke ? " (smoke run)" : ""), "");
+      for (const k of ["command", "note"]) if (header[k]) parts.push(`${k}: ${header[k]}`, "");
     }
     if (adapter) parts.push(`WebGPU adapter: ${adapter.description}; ${features.join(", ")}.`, "");
     parts.push(resultTable(run.lines));
@@ -168,7 +175,9 @@ export function resultsReadme(runs: readonly { file: string; lines: ResultLine[]
         const peak = fp32Peak(String(l.adapter ?? l.device ?? ""));
         const frac = tflops !== null && peak ? `${(tflops / peak * 100).toFixed(1)}%` : "—";
         const name = `${l.name}${l.tf32 ? " (TF32)" : ""}`;
-        parts.push(`| ${name} | ${l.shape} | ${ms(l)} | ${tflops?.toFixed(2) ?? "—"} | ${frac} |`);
+        parts.push(
+          `| ${name} | ${shapeOf(l)} | ${ms(l)} | ${tflops?.toFixed(2) ?? "—"} | ${frac} |`,
+        );
       }
     }
   }

@@ -25,6 +25,17 @@ Deno.test("rows pair our line with PyTorch's TF32 and FP32 lines by kind and sha
   equal(rows[2].tf32, undefined);
 });
 
+Deno.test("lines of a compared setting pair within their variant", () => {
+  const rows = pairRows([
+    { name: "pix2pixhd.generate", shape: "g", ms: 2, variant: "split-K off" },
+    { name: "pix2pixhd.generate", shape: "g", ms: 1, variant: "split-K auto" },
+  ]);
+  deepEqual(rows.map((r) => [r.shape, r.ours?.ms]), [["g [split-K off]", 2], [
+    "g [split-K auto]",
+    1,
+  ]]);
+});
+
 Deno.test("the table gives the ratios, and a failed case says why", () => {
   const table = resultTable(lines).split("\n");
   equal(table.length, 2 + 3);

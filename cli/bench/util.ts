@@ -28,7 +28,7 @@ export interface BenchCase {
   run: () => void;
   /** Bytes one run moves to and from GPU memory, for GB/s. */
   bytes?: number;
-  /** Runs timed (after one warm-up run). */
+  /** Runs timed (after one warm-up run), at least; more when they take under 100 ms. */
   iters?: number;
   /** Extra fields for the line. */
   extra?: Record<string, unknown>;
@@ -43,22 +43,38 @@ export function flopsFields(tflops: number, adapter: string): Record<string, num
   };
 }
 
+/** The least time {@linkcode bench} times between two synchronizations. */
+const MIN_TIMED_MS = 200;
+/** The most runs {@linkcode bench} times. */
+const MAX_ITERS = 1000;
+
 /** Times `c.run` on the GPU and prints and returns its line. */
 export async function bench(c: BenchCase): Promise<BenchLine> {
   const rt = await initGpu();
   tidy(c.run);
   await rt.sync();
-  const iters = c.iters ?? 3;
-  const t0 = performance.now();
+  let iters = c.iters ?? 3;
+  let t0 = performance.now();
   for (let i = 0; i < iters; i++) tidy(c.run);
   await rt.sync();
-  const ms = (performance.now() - t0) / iters;
+  let elapsed = performance.now() - t0;
+  if (elapsed < MIN_TIMED_MS / 2) {
+    // Too short a stretch would be mostly the wait for the GPU (about 11 ms in Deno, on an H200
+    // as on lavapipe): time enough runs to fill MIN_TIMED_MS.
+    iters = Math.min(MAX_ITERS, Math.ceil(iters * MIN_TIMED_MS / Math.max(elapsed, 0.01)));
+    t0 = performance.now();
+    for (let i = 0; i < iters; i++) tidy(c.run);
+    await rt.sync();
+    elapsed = performance.now() - t0;
+  }
+  const ms = elapsed / iters;
   const line: BenchLine = {
     name: c.name,
     shape: c.shape,
     ms: Number(ms.toFixed(3)),
     gflops: c.flops ? Number((c.flops / ms / 1e6).toFixed(3)) : null,
     adapter: rt.gpu.adapter,
+    iters,
     ...(c.flops ? flopsFields(c.flops / ms / 1e9, rt.gpu.adapter) : {}),
     ...(c.bytes ? { gbps: Number((c.bytes / ms / 1e6).toFixed(2)) } : {}),
     ...c.extra,
