@@ -10,6 +10,7 @@ import { readIter } from "../lib/app/checkpoints.ts";
 import { parseOptions } from "../lib/app/options.ts";
 import { test } from "../lib/app/test.ts";
 import { type LossRecord, train } from "../lib/app/train.ts";
+import { psnr, ssim } from "../lib/data/metrics.ts";
 import { decodePng } from "../lib/data/png.ts";
 import { gpu } from "./check.ts";
 import { city, losses, replaced, tensors, TINY } from "./train_run.ts";
@@ -136,6 +137,20 @@ Deno.test("cli/train.ts: a tiny run writes the checkpoints, logs and pages; resu
         `images/${tested.images[0].name}_input_label.png`,
       ),
     );
+    // The fixtures' test split has photos: the page shows the real one, measured against.
+    const name = tested.images[0].name;
+    ok((await Deno.readTextFile(tested.page)).includes(`images/${name}_real_image.png`));
+    const real = decodePng(await Deno.readFile(join(tested.dir, `images/${name}_real_image.png`)));
+    const m = tested.metrics!;
+    const [fake8, real8] = [image.data, real.data].map((d) => Uint8Array.from(d));
+    equal(m.images, 1);
+    ok(Math.abs(m.psnr - psnr(fake8, real8, 64, 32)) < 1e-9, `PSNR ${m.psnr}`);
+    ok(Math.abs(m.ssim - ssim(fake8, real8, 64, 32)) < 1e-9, `SSIM ${m.ssim}`);
+    ok(Object.keys(m.classColourError).length > 1, "classes measured");
+    deepEqual(JSON.parse(await Deno.readTextFile(m.file)).images, 1);
+    const untrained = await test(parseOptions("test", base), { ...quiet, untrained: true });
+    ok(untrained.dir.endsWith("test_untrained"), untrained.dir);
+    ok(untrained.metrics && untrained.metrics.psnr !== m.psnr, "the untrained G is measured too");
     await rejects(
       test(parseOptions("test", [...base, "--netG", "global"]), quiet),
       /--netG global \(trained with local\)/,

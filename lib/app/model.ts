@@ -6,6 +6,7 @@
  */
 import type { DataLoader } from "../data/loader.ts";
 import { openDataset, type OpenDatasetOptions } from "../data/open.ts";
+import { scanDataset } from "../data/layout.ts";
 import { mixSeed } from "../data/rng.ts";
 import { defineD, type DefineDOptions } from "../pix2pixhd/networks/define_d.ts";
 import {
@@ -170,6 +171,16 @@ export function openSerial(
 ): Promise<DataLoader> {
   const { root, serial } = configFrom(o).data;
   return openDataset(root, { ...serial, image: options.image, maxDatasetSize: options.limit });
+}
+
+/**
+ * Whether every sample of `<dataroot>/<phase>` has its photo (the sample scenes' test split does),
+ * so that test results can show it and be measured against it.
+ */
+export async function splitHasPhotos(o: Options): Promise<boolean> {
+  const { root, serial } = configFrom(o).data;
+  const scan = await scanDataset(root, { ...serial, image: true });
+  return scan.problems.length === 0 && scan.entries.length > 0;
 }
 
 /** Whether the options train or use the feature encoder. */

@@ -19,7 +19,22 @@ import { Tensor, tidy } from "../tensor/tensor.ts";
 import { loadNetwork, networkPath, writeTextAtomic } from "./checkpoints.ts";
 import { imagePage, type PageRow } from "./html.ts";
 import { encodeBatch, featureOptions, poolingIds, readRunClusters } from "./features.ts";
-import { buildE, buildG, openSerial, rememberedOptions, usesFeatures } from "./model.ts";
+import {
+  buildE,
+  buildG,
+  openSerial,
+  rememberedOptions,
+  splitHasPhotos,
+  usesFeatures,
+} from "./model.ts";
+import {
+  addClassColours,
+  classColourError,
+  type ClassColours,
+  meanClassColourError,
+  psnr,
+  ssim,
+} from "../data/metrics.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import { encodeImage, imageBytes, type ImageFormat, labelImage } from "../data/visuals.ts";
 
@@ -27,6 +42,27 @@ import { encodeImage, imageBytes, type ImageFormat, labelImage } from "../data/v
 export interface TestHooks {
   /** Where messages go (default `console.log`). */
   print?: (line: string) => void;
+  /**
+   * Runs G with its initial weights from `--seed` instead of a checkpoint (the baseline of
+   * `cli/evaluate.ts`), into `<phase>_untrained`.
+   */
+  untrained?: boolean;
+}
+
+/** How close the synthesized photos came to the real ones (when the split has photos). */
+export interface TestMetrics {
+  /** Images measured. */
+  images: number;
+  /** Mean PSNR in dB over the images (identical photos, of infinite PSNR, left out). */
+  psnr: number;
+  /** Mean SSIM of luma over the images. */
+  ssim: number;
+  /** Per class over the whole split, the distance between its mean colours in the two photos. */
+  classColourError: Record<string, number>;
+  /** The mean of `classColourError` over the classes present. */
+  meanClassColourError: number;
+  /** `metrics.json` beside the page. */
+  file: string;
 }
 
 /** What {@linkcode test} wrote. */
@@ -39,6 +75,8 @@ export interface TestResult {
   images: { name: string; label: string; synthesized: string }[];
   /** The options used, with the saved architecture applied. */
   options: Options;
+  /** The comparison with the real photos, when the split has them. */
+  metrics?: TestMetrics;
   /** Mean seconds per image (features, G's forward pass and the read-back). */
   secondsPerImage: number;
   /**
@@ -73,14 +111,17 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
     );
   }
   for (const note of parsed.notes) print(`note: ${note}`);
-  const which = o.which_epoch;
-  const gPath = networkPath(ckpt, which, "G");
-  try {
-    await Deno.stat(gPath);
-  } catch {
-    throw new Deno.errors.NotFound(
-      `Cannot test as the generator checkpoint ${gPath} does not exist (check --checkpoints_dir, --name and --which_epoch)`,
-    );
+  const untrained = hooks.untrained ?? false;
+  const which = untrained ? "untrained" : o.which_epoch;
+  const gPath = networkPath(ckpt, o.which_epoch, "G");
+  if (!untrained) {
+    try {
+      await Deno.stat(gPath);
+    } catch {
+      throw new Deno.errors.NotFound(
+        `Cannot test as the generator checkpoint ${gPath} does not exist (check --checkpoints_dir, --name and --which_epoch)`,
+      );
+    }
   }
 
   const given = parseClusterChoice(o.cluster_choice);
@@ -101,13 +142,17 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
   const noInstance = o.no_instance;
   const fo = featureOptions(o);
   try {
-    await loadNetwork(netG, gPath, { strict: true });
-    print(`loaded ${gPath}`);
+    if (untrained) print(`G with its initial weights (--seed ${o.seed})`);
+    else {
+      await loadNetwork(netG, gPath, { strict: true });
+      print(`loaded ${gPath}`);
+    }
     if (netE) {
       await loadNetwork(netE, ePath, { strict: true });
       print(`loaded ${ePath}`);
     }
-    const loader = await openSerial(o, { image: encoded, limit: o.how_many });
+    const photos = encoded || await splitHasPhotos(o);
+    const loader = await openSerial(o, { image: photos, limit: o.how_many });
     const dir = join(o.results_dir, o.name, `${o.phase}_${which}`);
     await Deno.mkdir(join(dir, "images"), { recursive: true });
     const format = o.format as ImageFormat;
@@ -116,6 +161,8 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
     let busy = 0;
     const choices: Record<string, Record<string, number>> = {};
     const used = new Set<number>();
+    const measured = { psnr: [] as number[], ssim: [] as number[], perImage: [] as unknown[] };
+    const classes = new Map<number, ClassColours>();
     try {
       for await (const batch of loader.epoch(0)) {
         const t0 = performance.now();
@@ -155,18 +202,28 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
           join(dir, label),
           encodeImage(labelImage(batch, labelNc), w, h, format),
         );
-        await Deno.writeFile(
-          join(dir, synthesized),
-          encodeImage(imageBytes(planar, w, h), w, h, format),
-        );
+        const fakeBytes = imageBytes(planar, w, h);
+        await Deno.writeFile(join(dir, synthesized), encodeImage(fakeBytes, w, h, format));
         images.push({ name, label: join(dir, label), synthesized: join(dir, synthesized) });
-        rows.push({
-          heading: name,
-          images: [
-            { caption: "input_label", src: label },
-            { caption: "synthesized_image", src: synthesized },
-          ],
-        });
+        const shown = [
+          { caption: "input_label", src: label },
+          { caption: "synthesized_image", src: synthesized },
+        ];
+        if (batch.image) {
+          const real = `images/${name}_real_image.${format}`;
+          const realBytes = batch.image.subarray(0, 3 * w * h);
+          await Deno.writeFile(join(dir, real), encodeImage(realBytes, w, h, format));
+          shown.push({ caption: "real_image", src: real });
+          const p = psnr(fakeBytes, realBytes, w, h);
+          const q = Math.min(w, h) >= 11 ? ssim(fakeBytes, realBytes, w, h) : NaN;
+          if (Number.isFinite(p)) measured.psnr.push(p);
+          if (!Number.isNaN(q)) measured.ssim.push(q);
+          if (batch.labelChannels === 1) {
+            addClassColours(classes, batch.label.subarray(0, w * h), fakeBytes, realBytes, w, h);
+          }
+          measured.perImage.push({ name, psnr: Number.isFinite(p) ? p : null, ssim: q });
+        }
+        rows.push({ heading: name, images: shown });
       }
     } finally {
       loader.close();
@@ -178,6 +235,33 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
     if (sampled) {
       clusterChoices = join(dir, "cluster_choices.json");
       await writeTextAtomic(clusterChoices, JSON.stringify(choices, null, 1) + "\n");
+    }
+    let metrics: TestMetrics | undefined;
+    if (measured.perImage.length > 0) {
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const perClass = Object.fromEntries(
+        [...classes].sort((a, b) => a[0] - b[0]).map(([id, c]) => [`${id}`, classColourError(c)]),
+      );
+      metrics = {
+        images: measured.perImage.length,
+        psnr: mean(measured.psnr),
+        ssim: mean(measured.ssim),
+        classColourError: perClass,
+        meanClassColourError: meanClassColourError(classes),
+        file: join(dir, "metrics.json"),
+      };
+      const { file: _, ...json } = metrics;
+      await writeTextAtomic(
+        metrics.file,
+        JSON.stringify({ ...json, perImage: measured.perImage }, null, 1) + "\n",
+      );
+      print(
+        `against the real photos: PSNR ${metrics.psnr.toFixed(2)} dB, SSIM ${
+          metrics.ssim.toFixed(4)
+        }, per-class colour error ${
+          metrics.meanClassColourError.toFixed(1)
+        } (${metrics.images} images)`,
+      );
     }
     const page = join(dir, "index.html");
     await writeTextAtomic(
@@ -193,6 +277,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
       page,
       images,
       options: o,
+      metrics,
       secondsPerImage: busy / (images.length || 1),
       clusterChoices,
     };
