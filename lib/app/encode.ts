@@ -24,11 +24,14 @@ import { buildE, openSerial, rememberedOptions, usesFeatures } from "./model.ts"
 import type { Options, ParsedOptions } from "./options.ts";
 import { writeOutputFile } from "../io/output_file.ts";
 import { encodeImage } from "../data/visuals.ts";
+import { ProgressLine } from "../io/progress.ts";
 
 /** Options of {@linkcode encode} beyond the flags. */
 export interface EncodeHooks {
   /** Where messages go (default `console.log`). */
   print?: (line: string) => void;
+  /** A progress line with the time left on stderr (default: when stderr is a terminal). */
+  progress?: boolean;
 }
 
 /** What {@linkcode encode} wrote. */
@@ -126,6 +129,11 @@ export async function encode(
     if (o.precompute_feature_maps) await Deno.mkdir(featDir, { recursive: true });
     const scale = o.feature_scale;
     let images = 0;
+    const bar = new ProgressLine({
+      label: "encode",
+      total: loader.length,
+      enabled: hooks.progress,
+    });
     try {
       for await (const batch of loader.epoch(0)) {
         const { pooled, ids } = await encodeBatch(netE, batch, fo);
@@ -143,7 +151,9 @@ export async function encode(
         all.push(...found);
         images++;
         const label = batch.entries[0].label;
+        bar.end();
         print(`encoded ${label}: ${found.length} instances`);
+        bar.update(images);
         if (o.precompute_feature_maps) {
           const out = join(featDir, `${basename(label, extname(label))}.png`);
           const rgb = featureMapImage(pooled, batch.width, batch.height, scale);
@@ -153,6 +163,7 @@ export async function encode(
         }
       }
     } finally {
+      bar.end();
       loader.close();
     }
     if (images === 0) {

@@ -36,6 +36,7 @@ import {
   ssim,
 } from "../data/metrics.ts";
 import type { Options, ParsedOptions } from "./options.ts";
+import { ProgressLine } from "../io/progress.ts";
 import { encodeImage, imageBytes, type ImageFormat, labelImage } from "../data/visuals.ts";
 
 /** Options of {@linkcode test} beyond the flags. */
@@ -47,6 +48,8 @@ export interface TestHooks {
    * `cli/evaluate.ts`), into `<phase>_untrained`.
    */
   untrained?: boolean;
+  /** A progress line with the time left on stderr (default: when stderr is a terminal). */
+  progress?: boolean;
 }
 
 /** How close the synthesized photos came to the real ones (when the split has photos). */
@@ -163,6 +166,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
     const used = new Set<number>();
     const measured = { psnr: [] as number[], ssim: [] as number[], perImage: [] as unknown[] };
     const classes = new Map<number, ClassColours>();
+    const bar = new ProgressLine({ label: "test", total: loader.length, enabled: hooks.progress });
     try {
       for await (const batch of loader.epoch(0)) {
         const t0 = performance.now();
@@ -195,6 +199,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
         const planar = await fake.floats();
         fake.dispose();
         busy += (performance.now() - t0) / 1000;
+        bar.end();
         print(`process image... ${batch.entries[0].label}`);
         const label = `images/${name}_input_label.${format}`;
         const synthesized = `images/${name}_synthesized_image.${format}`;
@@ -224,8 +229,10 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
           measured.perImage.push({ name, psnr: Number.isFinite(p) ? p : null, ssim: q });
         }
         rows.push({ heading: name, images: shown });
+        bar.update(images.length);
       }
     } finally {
+      bar.end();
       loader.close();
     }
     for (const id of given.keys()) {

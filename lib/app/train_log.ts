@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { LOSS_NAMES, type Losses } from "../pix2pixhd/trainer.ts";
 import { writeTextAtomic } from "./checkpoints.ts";
+import { fmtTime } from "../io/progress.ts";
 
 /** One line of `loss_log.jsonl`. */
 export interface LossRecord extends Losses {
@@ -123,16 +124,6 @@ export class TrainLog {
   clearBar(): void {
     if (this.#bar) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
   }
-}
-
-/** `h:mm:ss`, or `m:ss` under an hour. */
-function fmtTime(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor(s / 60) % 60;
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
 }
 
 /**

@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { writeOutputFile } from "../io/output_file.ts";
+import { ProgressLine } from "../io/progress.ts";
 
 /** torchvision's file name for the ImageNet VGG19; "dcbbe6f5" starts its SHA-256. */
 export const VGG19_FILE = "vgg19-dcbbe6f5.pth";
@@ -27,6 +28,10 @@ export interface VggWeightsOptions {
   cacheDir?: string;
   /** The fetch function for the download (default: the global `fetch`). */
   fetch?: typeof fetch;
+  /** Where the download's announcement goes (default `console.log`). */
+  print?: (line: string) => void;
+  /** A progress line for the download on stderr (default: when stderr is a terminal). */
+  progress?: boolean;
 }
 
 /**
@@ -53,7 +58,8 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
-async function download(url: string, path: string, fetchFn: typeof fetch): Promise<void> {
+async function download(url: string, path: string, options: VggWeightsOptions): Promise<void> {
+  const fetchFn = options.fetch ?? fetch;
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), CONNECT_TIMEOUT_MS);
   let response: Response;
@@ -67,11 +73,27 @@ async function download(url: string, path: string, fetchFn: typeof fetch): Promi
     throw new Error(`the server answered ${response.status} ${response.statusText}`);
   }
   const body = response.body;
+  const length = Number(response.headers.get("content-length"));
+  const total = Number.isInteger(length) && length > 0 ? length : null;
+  const size = total === null ? "size unknown" : `${(total / 1e6).toFixed(1)} MB`;
+  (options.print ?? console.log)(`downloading ${url} (${size}) into ${path}`);
+  const bar = new ProgressLine({
+    label: "VGG19 download",
+    total,
+    unit: "bytes",
+    enabled: options.progress,
+  });
   await writeOutputFile(path, async (write) => {
     const hash = createHash("sha256");
-    for await (const chunk of body) {
-      hash.update(chunk);
-      await write(chunk);
+    let done = 0;
+    try {
+      for await (const chunk of body) {
+        hash.update(chunk);
+        await write(chunk);
+        bar.update(done += chunk.length);
+      }
+    } finally {
+      bar.end();
     }
     const digest = hash.digest("hex");
     if (!digest.startsWith(HASH_PREFIX)) {
@@ -107,7 +129,7 @@ export async function resolveVggWeights(options: VggWeightsOptions = {}): Promis
   if (await isFile(path)) return path;
   try {
     await Deno.mkdir(dir, { recursive: true });
-    await download(VGG19_URL, path, options.fetch ?? fetch);
+    await download(VGG19_URL, path, options);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Deno.errors.NotFound(

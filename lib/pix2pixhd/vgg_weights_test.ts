@@ -71,9 +71,22 @@ Deno.test("resolveVggWeights refuses a failed or corrupt download and keeps no p
       name: "NotFound",
       message: /current value is 'the server answered 404 /,
     });
-    await assert.rejects(() => resolveVggWeights({ cacheDir: dir, fetch: serve(200) }), {
+    const said: string[] = [];
+    const print = (line: string) => void said.push(line);
+    await assert.rejects(() => resolveVggWeights({ cacheDir: dir, fetch: serve(200), print }), {
       name: "NotFound",
       message: /SHA-256 must start with dcbbe6f5: current value is 039058c6/,
     });
     assert.deepEqual([...Deno.readDirSync(dir)], []);
+    // The download is announced with its size, from its Content-Length.
+    const sized: typeof fetch = () =>
+      Promise.resolve(
+        new Response(new Uint8Array(2_500_000), { headers: { "content-length": "2500000" } }),
+      );
+    await assert.rejects(() => resolveVggWeights({ cacheDir: dir, fetch: sized, print }));
+    assert.match(
+      said[0],
+      /^downloading https:\/\/download\.pytorch\.org\/models\/vgg19-dcbbe6f5\.pth \(size unknown\) into /,
+    );
+    assert.match(said[1], /\(2\.5 MB\) into .*vgg19-dcbbe6f5\.pth$/);
   }));
