@@ -187,7 +187,7 @@ async function api(
         await session.photo(),
         s().width,
         s().height,
-        `${session.sceneName}_synthesized.png`,
+        `${sceneStem(session.sceneName)}_synthesized.png`,
       );
     case "GET /api/object": {
       const [x, y] = ["x", "y"].map((k) => {
@@ -287,6 +287,14 @@ async function api(
   }
 }
 
+/**
+ * A scene's name without the `_labelIds` its label file ends with, so that downloads are named
+ * `<stem>_labelIds.png` (the name the loader reads back), not `…_labelIds_labelIds.png`.
+ */
+function sceneStem(name: string): string {
+  return name.replace(/_labelIds$/, "");
+}
+
 function labelDownload(session: EditorSession): Response {
   const s = session.scene;
   // The label ids as a one-channel PNG, the format the data loader and upload read.
@@ -294,7 +302,7 @@ function labelDownload(session: EditorSession): Response {
   return new Response(bytes as Uint8Array<ArrayBuffer>, {
     headers: {
       "content-type": "image/png",
-      "content-disposition": attachment(`${session.sceneName}_labelIds.png`),
+      "content-disposition": attachment(`${sceneStem(session.sceneName)}_labelIds.png`),
     },
   });
 }

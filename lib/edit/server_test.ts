@@ -1157,6 +1157,16 @@ Deno.test("editor server: upload names with control characters, quotes or slashe
       );
       await response.body?.cancel();
     }
+    // A dataset scene's name ends with _labelIds: the downloads do not repeat it.
+    session.sceneName = "frankfurt_000000_000294_gtFine_labelIds";
+    for (const [path, suffix] of [["label", "labelIds"], ["photo", "synthesized"]]) {
+      const response = await fetch(`${url}api/save/${path}.png`);
+      equal(
+        response.headers.get("content-disposition"),
+        `attachment; filename="frankfurt_000000_000294_gtFine_${suffix}.png"`,
+      );
+      await response.body?.cancel();
+    }
     session.sceneName = "Straße 1";
     const response = await fetch(`${url}api/save/label.png`);
     equal(
