@@ -18,9 +18,13 @@ import { helpText, parseOptions } from "../lib/app/options.ts";
 import { test, type TestMetrics } from "../lib/app/test.ts";
 import { runCli } from "./run_cli.ts";
 
+export type { TestMetrics };
+
 /** One row of the table. */
 export interface EvaluationRow {
+  /** Which G: `untrained (--seed S)` or `<name>, epoch <which_epoch>`. */
   generator: string;
+  /** Its measures against the real photos. */
   metrics: TestMetrics;
 }
 

@@ -117,7 +117,10 @@ Deno.test({
         page.waitForEvent("download"),
         page.locator("#save-photo").click(),
       ]);
-      equal(saved.suggestedFilename(), `${editor.session.sceneName}_synthesized.png`);
+      equal(
+        saved.suggestedFilename(),
+        `${editor.session.sceneName.replace(/_labelIds$/, "")}_synthesized.png`,
+      );
       const savedBytes = await Deno.readFile(await saved.path());
       equal((decodePng(savedBytes).data as Uint8Array).join(), before.join());
 

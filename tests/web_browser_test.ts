@@ -195,7 +195,7 @@ Deno.test({
         page.waitForEvent("download"),
         page.locator("#save-photo").click(),
       ]);
-      equal(saved.suggestedFilename(), `${sceneName}_synthesized.png`);
+      equal(saved.suggestedFilename(), `${sceneName.replace(/_labelIds$/, "")}_synthesized.png`);
       const savedPhoto = decodePng(await Deno.readFile(await saved.path())).data as Uint8Array;
       equal(maxDifference(savedPhoto, before), 0);
 
