@@ -7,7 +7,8 @@
  * deno run -A cli/edit.ts --name label2city_512p_feat
  * ```
  *
- * It serves on 127.0.0.1 only and prints the URL. The scenes are `<dataroot>/<phase>_label`
+ * Without flags (`deno task edit`) it opens the model in the repository, `models/street_small`,
+ * on the sample scenes. It serves on 127.0.0.1 only and prints the URL. The scenes are `<dataroot>/<phase>_label`
  * (`--phase test` by default); the run's `opt.json` supplies the architecture, and a model with
  * features reads the clusters `cli/encode.ts` wrote.
  *
@@ -16,10 +17,30 @@
  *
  * @module
  */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { edit } from "../lib/app/edit.ts";
 import { exportSite } from "../lib/app/export_site.ts";
 import { helpText, parseOptions } from "../lib/app/options.ts";
 import { runCli } from "./run_cli.ts";
+
+const BUNDLED = new URL("../models/", import.meta.url);
+const SCENES = new URL("../fixtures/data/city", import.meta.url);
+
+/**
+ * The flags that open the model in the repository (`models/street_small`, trained on the sample
+ * scenes; its README says how) on the sample scenes, or null outside a checkout.
+ */
+export function bundledArgs(): string[] | null {
+  if (BUNDLED.protocol !== "file:") return null;
+  const dir = fileURLToPath(BUNDLED);
+  try {
+    Deno.statSync(join(dir, "street_small", "latest_net_G.pth"));
+  } catch {
+    return null;
+  }
+  return ["--checkpoints_dir", dir, "--name", "street_small", "--dataroot", fileURLToPath(SCENES)];
+}
 
 /** Runs the command until Ctrl-C; resolves to the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
@@ -27,7 +48,9 @@ export async function main(args: readonly string[]): Promise<number> {
     console.log(helpText("edit"));
     return 0;
   }
-  const parsed = parseOptions("edit", args);
+  const bundled = args.length === 0 ? bundledArgs() : null;
+  if (bundled) console.log("no flags: the model in the repository, models/street_small");
+  const parsed = parseOptions("edit", bundled ?? args);
   if (parsed.options.export_site) {
     await exportSite(parsed);
     return 0;

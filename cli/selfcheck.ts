@@ -20,6 +20,7 @@ import { mseLoss } from "../lib/ops/reduce.ts";
 import { Adam } from "../lib/optim/adam.ts";
 import { noGrad } from "../lib/tensor/autograd.ts";
 import { Tensor, tidy } from "../lib/tensor/tensor.ts";
+import { adapterLine } from "../lib/gpu/device.ts";
 
 function seeded(n: number, seed: number, scale: number): Float32Array {
   let s = seed;
@@ -55,7 +56,7 @@ export async function main(args: readonly string[]): Promise<number> {
   const t0 = performance.now();
   const rt = await initGpu();
   const { limits } = rt.gpu;
-  console.log(`adapter: ${rt.gpu.adapter}`);
+  console.log(adapterLine(rt.gpu));
   console.log(
     `limits: storage binding ${limits.maxStorageBufferBindingSize} B, buffer ${limits.maxBufferSize} B, ` +
       `${limits.maxStorageBuffersPerShaderStage} storage buffers per stage, ` +

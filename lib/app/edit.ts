@@ -19,6 +19,7 @@ import { readRunClusters } from "./features.ts";
 import { buildG, rememberedOptions, transformOptions, usesFeatures } from "./model.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import type { FeatureClusters } from "../features/clusters.ts";
+import { adapterLine } from "../gpu/device.ts";
 
 /** Options of {@linkcode edit} beyond the flags. */
 export interface EditHooks {
@@ -116,7 +117,7 @@ export async function edit(parsed: ParsedOptions, hooks: EditHooks = {}): Promis
   const labelNc = o.label_nc;
   const noInstance = o.no_instance;
   const rt = await initGpu();
-  print(`adapter: ${rt.gpu.adapter}`);
+  print(adapterLine(rt.gpu));
   const netG = buildG(o);
   try {
     await loadNetwork(netG, gPath, { strict: true });

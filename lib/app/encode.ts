@@ -25,6 +25,7 @@ import type { Options, ParsedOptions } from "./options.ts";
 import { writeOutputFile } from "../io/output_file.ts";
 import { encodeImage } from "../data/visuals.ts";
 import { ProgressLine } from "../io/progress.ts";
+import { adapterLine } from "../gpu/device.ts";
 
 /** Options of {@linkcode encode} beyond the flags. */
 export interface EncodeHooks {
@@ -116,7 +117,7 @@ export async function encode(
   }
 
   const rt = await initGpu();
-  print(`adapter: ${rt.gpu.adapter}`);
+  print(adapterLine(rt.gpu));
   const netE = buildE(o);
   const fo = featureOptions(o);
   try {

@@ -38,6 +38,7 @@ import {
 import type { Options, ParsedOptions } from "./options.ts";
 import { ProgressLine } from "../io/progress.ts";
 import { encodeImage, imageBytes, type ImageFormat, labelImage } from "../data/visuals.ts";
+import { adapterLine } from "../gpu/device.ts";
 
 /** Options of {@linkcode test} beyond the flags. */
 export interface TestHooks {
@@ -138,7 +139,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
   }
 
   const rt = await initGpu();
-  print(`adapter: ${rt.gpu.adapter}`);
+  print(adapterLine(rt.gpu));
   const netG = buildG(o);
   const netE = encoded ? buildE(o) : undefined;
   const labelNc = o.label_nc;

@@ -21,6 +21,7 @@ import { type LossRecord, TrainLog } from "./train_log.ts";
 import { openNetworks } from "./train_networks.ts";
 import { displayResults } from "./train_page.ts";
 import { nextEpoch, resumeProgress } from "./train_schedule.ts";
+import { adapterLine } from "../gpu/device.ts";
 
 export { lossLine, type LossRecord } from "./train_log.ts";
 
@@ -61,7 +62,7 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
   const print = hooks.print ?? ((line: string) => console.log(line));
   const run = await openRun(parsed, print);
   const { o, dir } = run;
-  print(`adapter: ${(await initGpu()).gpu.adapter}`);
+  print(adapterLine((await initGpu()).gpu));
   const model = await openNetworks(run, print);
   const { trainer } = model;
   let loader: DataLoader | undefined;

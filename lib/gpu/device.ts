@@ -19,6 +19,64 @@ export interface Gpu {
   readonly hasF16: boolean;
   /** Whether timestamp queries may be used. */
   readonly hasTimestamps: boolean;
+  /** The graphics API under WebGPU, as far as it can be told (see {@linkcode backendOf}). */
+  readonly backend: string;
+}
+
+/** What {@linkcode backendOf} looks at. */
+export interface BackendClues {
+  /** The adapter's description. */
+  description: string;
+  /** Whether the adapter offers `shader-f16`. */
+  f16: boolean;
+  /** `Deno.build.os`, or undefined outside Deno. */
+  os?: string;
+  /** DENO_WEBGPU_BACKEND, where set. */
+  env?: string;
+}
+
+/**
+ * The graphics API under WebGPU. WebGPU does not say, so: the one DENO_WEBGPU_BACKEND asks for;
+ * else Metal on macOS, D3D12 on Windows, and on Linux Vulkan, except that Mesa's llvmpipe
+ * without `shader-f16` is its OpenGL driver (Deno's fallback when no Vulkan driver is
+ * installed; its Vulkan driver, lavapipe, has the same name and offers `shader-f16`).
+ */
+export function backendOf(c: BackendClues): string {
+  const llvmpipe = c.description.includes("llvmpipe");
+  const named = c.env?.toLowerCase();
+  const api = named === "gl" || named === "opengl" || named === "gles"
+    ? "OpenGL"
+    : named === "vulkan"
+    ? "Vulkan"
+    : named === "metal"
+    ? "Metal"
+    : named === "dx12" || named === "d3d12"
+    ? "D3D12"
+    : named
+    ? c.env!
+    : c.os === "darwin"
+    ? "Metal"
+    : c.os === "windows"
+    ? "D3D12"
+    : llvmpipe && !c.f16
+    ? "OpenGL"
+    : c.os === "linux" || llvmpipe
+    ? "Vulkan"
+    : "unknown";
+  if (llvmpipe && api === "OpenGL") return "OpenGL (llvmpipe)";
+  if (llvmpipe && api === "Vulkan") return "Vulkan (lavapipe)";
+  return api;
+}
+
+/**
+ * The line the command-line programs print about the device: the adapter and its backend, and
+ * on Mesa's OpenGL fallback the one-line fix for a faster adapter.
+ */
+export function adapterLine(gpu: Pick<Gpu, "adapter" | "backend">): string {
+  const line = `adapter: ${gpu.adapter}, ${gpu.backend}`;
+  return gpu.backend === "OpenGL (llvmpipe)"
+    ? `${line}\nnote: this is Mesa's OpenGL software driver, slower and without shader-f16; on Debian or Ubuntu, 'apt-get install mesa-vulkan-drivers' gives its Vulkan one (lavapipe)`
+    : line;
 }
 
 /** The limits the device is asked for at the adapter's own values. */
@@ -77,5 +135,20 @@ async function createGpu(): Promise<Gpu> {
     limits: device.limits,
     hasF16: device.features.has("shader-f16"),
     hasTimestamps: device.features.has("timestamp-query"),
+    backend: backendOf({
+      description,
+      f16: adapter.features.has("shader-f16"),
+      os: globalThis.Deno?.build.os,
+      env: envBackend(),
+    }),
   };
+}
+
+/** DENO_WEBGPU_BACKEND where set and readable (not in a browser, or without --allow-env). */
+function envBackend(): string | undefined {
+  try {
+    return globalThis.Deno?.env.get("DENO_WEBGPU_BACKEND") || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { gpu } from "../../tests/check.ts";
+import { adapterLine, backendOf } from "./device.ts";
 import { GpuKernelError } from "./kernel.ts";
 import { sizeClass } from "./pool.ts";
 
@@ -58,4 +59,22 @@ Deno.test("the pool reuses released buffers by size class and counts bytes", asy
   assert.equal(b, a);
   rt.pool.release(b);
   assert.equal(rt.pool.stats().inUse, before.inUse);
+});
+
+Deno.test("the backend is told from DENO_WEBGPU_BACKEND, the OS, and Mesa's two llvmpipe drivers", () => {
+  const lavapipe = { description: "llvmpipe (LLVM 15.0.6, 256 bits)", f16: true, os: "linux" };
+  assert.equal(backendOf(lavapipe), "Vulkan (lavapipe)");
+  assert.equal(backendOf({ ...lavapipe, f16: false }), "OpenGL (llvmpipe)");
+  assert.equal(backendOf({ ...lavapipe, env: "gl" }), "OpenGL (llvmpipe)");
+  assert.equal(backendOf({ description: "NVIDIA H200", f16: true, os: "linux" }), "Vulkan");
+  assert.equal(backendOf({ description: "Apple M2", f16: true, os: "darwin" }), "Metal");
+  assert.equal(backendOf({ description: "x", f16: true, os: "windows", env: "dx12" }), "D3D12");
+  assert.match(
+    adapterLine({ adapter: "llvmpipe (fallback)", backend: "OpenGL (llvmpipe)" }),
+    /^adapter: llvmpipe \(fallback\), OpenGL \(llvmpipe\)\nnote: .*'apt-get install mesa-vulkan-drivers'/,
+  );
+  assert.equal(
+    adapterLine({ adapter: "NVIDIA H200", backend: "Vulkan" }),
+    "adapter: NVIDIA H200, Vulkan",
+  );
 });
