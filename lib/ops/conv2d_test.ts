@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { checkOp, gpu } from "../../tests/check.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { conv2d } from "./conv2d.ts";
-import { convTuning, parseSplitK } from "./conv_gemm.ts";
+import { convTuning, parseSplitK, withSplitK } from "./conv_gemm.ts";
 
 interface Case {
   n: number;
@@ -182,14 +182,10 @@ for (const [name, c] of cases) {
 // on every case, with splits that do not divide the channels evenly.
 for (const splitK of [2, 3]) {
   for (const [name, c] of cases) {
-    Deno.test(`conv2d ${name}, split-K ${splitK}, matches the reference and its gradients`, async () => {
-      convTuning.splitK = splitK;
-      try {
-        await check(c);
-      } finally {
-        convTuning.splitK = null;
-      }
-    });
+    Deno.test(
+      `conv2d ${name}, split-K ${splitK}, matches the reference and its gradients`,
+      () => withSplitK(splitK, () => check(c)),
+    );
   }
 }
 

@@ -172,6 +172,17 @@ function correlate(c: Correlation): void {
  */
 export const convTuning: { splitK: number | null } = { splitK: null };
 
+/** Runs `fn` with {@linkcode convTuning}'s `splitK` forced to `splits`, then restores it. */
+export async function withSplitK<T>(splits: number, fn: () => Promise<T>): Promise<T> {
+  const before = convTuning.splitK;
+  convTuning.splitK = splits;
+  try {
+    return await fn();
+  } finally {
+    convTuning.splitK = before;
+  }
+}
+
 /** Threads a GPU needs in flight before a conv stops splitting its input channels. */
 const SPLIT_K_THREADS = 131072;
 /** The fewest input channels one split sums. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { checkOp, gpu } from "../../tests/check.ts";
 import { Tensor, tidy } from "../tensor/tensor.ts";
 import { convTranspose2d } from "./conv_transpose2d.ts";
-import { convTuning } from "./conv_gemm.ts";
+import { withSplitK } from "./conv_gemm.ts";
 
 interface Case {
   n: number;
@@ -100,14 +100,10 @@ const cases: [string, Case][] = [
 for (const [name, c] of cases) {
   Deno.test(`convTranspose2d ${name} matches the reference and its gradients`, () => check(c));
   // Split-K (chosen on GPUs only) in the passes that use it: stride 1, and the backward's conv2d.
-  Deno.test(`convTranspose2d ${name}, split-K 3, matches the reference and its gradients`, async () => {
-    convTuning.splitK = 3;
-    try {
-      await check(c);
-    } finally {
-      convTuning.splitK = null;
-    }
-  });
+  Deno.test(
+    `convTranspose2d ${name}, split-K 3, matches the reference and its gradients`,
+    () => withSplitK(3, () => check(c)),
+  );
 }
 
 Deno.test("convTranspose2d refuses bad shapes, strides and paddings", async () => {
