@@ -69,6 +69,8 @@ Deno.test({
       await page.waitForFunction(`document.body.dataset.variants === "${target.id}"`);
       const thumbs = page.locator("#variants img");
       equal(await thumbs.count(), scene.clusterCount(target.id));
+      const n = scene.clusterCount(target.id);
+      equal(await page.locator("#variants figcaption").first().textContent(), `cluster 1 of ${n}`);
       ok((await page.locator("#selected").textContent())!.includes(`instance ${target.id}`));
       const current = (scene.style(target.id) as { cluster: number }).cluster;
       const other = (current + 1) % scene.clusterCount(target.id);

@@ -9,7 +9,7 @@
  * | `GET /api/state` | size, classes and colours, scenes, undo/redo, version |
  * | `GET /api/label.png`, `/api/photo.png` | the coloured label map, the synthesized photo |
  * | `GET /api/object?x=&y=` | the object at a pixel |
- * | `GET /api/variants?id=` | the object under each of its class's clusters (PNG data URLs) |
+ * | `GET /api/variants?id=` | the object under each of its class's clusters (PNG data URLs), and their `spread` |
  * | `POST /api/relabel {id, label}` | relabel an object |
  * | `POST /api/paint {points, label, size}` | a brush stroke |
  * | `POST /api/add {mask (base64, H·W bytes), label, cluster?}` | add an object |
@@ -210,7 +210,11 @@ async function api(
     case "GET /api/variants": {
       const id = Number(url.searchParams.get("id"));
       const { box, images } = await session.variants(id);
-      return Response.json({ box, images: images.map((rgb) => dataUrl(rgb, box[2], box[3])) });
+      return Response.json({
+        box,
+        images: images.map((rgb) => dataUrl(rgb, box[2], box[3])),
+        spread: styleSpread(images),
+      });
     }
     case "POST /api/relabel": {
       const b = json(body);
@@ -293,6 +297,23 @@ async function api(
  */
 function sceneStem(name: string): string {
   return name.replace(/_labelIds$/, "");
+}
+
+/**
+ * How far apart an object's style previews are: the largest mean absolute difference per byte
+ * between two of them (0 to 255; 0 for fewer than two). The page says the styles look nearly the
+ * same when it is small.
+ */
+function styleSpread(images: readonly Uint8Array[]): number {
+  let spread = 0;
+  for (let i = 0; i < images.length; i++) {
+    for (let j = i + 1; j < images.length; j++) {
+      let s = 0;
+      for (let p = 0; p < images[i].length; p++) s += Math.abs(images[i][p] - images[j][p]);
+      spread = Math.max(spread, s / images[i].length);
+    }
+  }
+  return spread;
 }
 
 function labelDownload(session: EditorSession): Response {

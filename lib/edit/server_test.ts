@@ -330,6 +330,16 @@ Deno.test("editor server: state, photo, object and variants", async () => {
     for (const image of images) deepEqual([image.width, image.height, image.channels], [W, H, 3]);
     notDeepEqual(images[0].data, images[1].data);
     notDeepEqual(images[1].data, images[2].data);
+    // Their spread: the largest mean |difference| per byte between two of them.
+    let most = 0;
+    for (const [a, b] of [[0, 1], [0, 2], [1, 2]]) {
+      let d = 0;
+      for (let p = 0; p < images[a].data.length; p++) {
+        d += Math.abs(images[a].data[p] - images[b].data[p]);
+      }
+      most = Math.max(most, d / images[a].data.length);
+    }
+    ok(Math.abs(variants.json.spread - most) < 1e-9 && most > 0, `${variants.json.spread}`);
     // Variant k is the photo with the car in cluster k; the previews did not edit the scene.
     equal(editor.session.version, 1);
     equal(editor.session.scene.canUndo, false);
@@ -340,7 +350,7 @@ Deno.test("editor server: state, photo, object and variants", async () => {
     equal((await getJson(`${url}api/variants?id=7`)).json.images.length, 1);
     deepEqual(await getJson(`${url}api/variants?id=23`), {
       status: 200,
-      json: { box: [0, 0, W, H], images: [] },
+      json: { box: [0, 0, W, H], images: [], spread: 0 },
     });
     await refused(editor, getJson(`${url}api/variants?id=12345`), /instance 12345 as no pixel/);
     const missing = await getJson(`${url}api/nothing`);

@@ -161,9 +161,13 @@ function pixelOf(event) {
   return [Math.min(state.width - 1, Math.max(0, x)), Math.min(state.height - 1, Math.max(0, y))];
 }
 
+/** Styles whose crops differ by less than this, on average per byte, look the same. */
+const SAME_STYLES = 3;
+
 async function select(point) {
   selected = null;
   $("variants").replaceChildren();
+  $("variants-note").textContent = "";
   $("relabel").disabled = true;
   if (point === null) {
     $("selected").textContent = "none (click an object on the label map)";
@@ -174,22 +178,33 @@ async function select(point) {
   if (!object) return;
   selected = object;
   const name = state.classes[object.label].name;
-  const style = object.style && "cluster" in object.style ? `, style ${object.style.cluster}` : "";
+  const style = object.style && "cluster" in object.style
+    ? `, cluster ${object.style.cluster + 1} of ${object.clusters}`
+    : "";
   $("selected").textContent = `instance ${object.id}: ${name}, ${object.area} px${style}`;
   $("selected").dataset.id = String(object.id);
   $("relabel").disabled = false;
   if (object.clusters > 0) {
     const variants = await call("GET", `/api/variants?id=${object.id}`);
     if (!variants || selected?.id !== object.id) return;
+    const n = variants.images.length;
     $("variants").replaceChildren(...variants.images.map((src, k) => {
+      const figure = document.createElement("figure");
       const img = document.createElement("img");
       img.src = src;
       img.dataset.cluster = String(k);
-      img.title = `style ${k}`;
+      img.title = `${name} in cluster ${k + 1} of ${n}`;
       img.classList.toggle("active", object.style?.cluster === k);
       img.onclick = () => setStyle(object.id, k);
-      return img;
+      const caption = document.createElement("figcaption");
+      caption.textContent = `cluster ${k + 1} of ${n}`;
+      figure.append(img, caption);
+      return figure;
     }));
+    if (n > 1 && variants.spread < SAME_STYLES) {
+      $("variants-note").textContent = `These ${n} styles of ${name} look nearly the same with ` +
+        `this model (they differ by ${variants.spread.toFixed(1)} levels of 255 on average).`;
+    }
     document.body.dataset.variants = String(object.id);
   }
 }
@@ -197,7 +212,7 @@ async function select(point) {
 async function setStyle(id, cluster) {
   const next = await call("POST", "/api/style", { id, cluster });
   if (!next) return;
-  for (const img of $("variants").children) {
+  for (const img of $("variants").querySelectorAll("img")) {
     img.classList.toggle("active", img.dataset.cluster === String(cluster));
   }
   if (selected) selected.style = { cluster };
