@@ -60,8 +60,25 @@ Deno.test({
       await page.waitForFunction(`document.body.dataset.version === "${editor.session.version}"`);
       const before = await photo(editor.url);
 
+      // The palette starts on road, lists the common classes first, and marks shared colours.
+      equal(await page.locator("#current-class").textContent(), "7 road");
+      const first = await page.evaluate<string>(
+        '[...document.querySelectorAll("#palette button")].slice(0, 6).map((b) => b.dataset.class).join(",")',
+      );
+      equal(first, "7,8,11,21,23,26");
+      ok((await page.locator('#palette button[data-class="0"]').getAttribute("title"))!
+        .includes("same colour as"));
+
       // Select: click the object's pixel on the canvas.
       const box = (await page.locator("#label-canvas").boundingBox())!;
+      // Hovering names the class and instance under the cursor.
+      await page.mouse.move(
+        box.x + (px + 0.5) * box.width / width,
+        box.y + (py + 0.5) * box.height / height,
+      );
+      await page.waitForFunction(
+        `document.getElementById("hover").textContent.includes("instance ${target.id}")`,
+      );
       await page.mouse.click(
         box.x + (px + 0.5) * box.width / width,
         box.y + (py + 0.5) * box.height / height,

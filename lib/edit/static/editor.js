@@ -9,7 +9,11 @@ const $ = (id) => document.getElementById(id);
 const canvas = $("label-canvas");
 const ctx = canvas.getContext("2d");
 let state = null;
-let chosenClass = 0;
+// The brush starts on road, not on "unlabeled".
+const ROAD = 7;
+let chosenClass = ROAD;
+/** The classes a street scene is mostly made of, first in the palette (Cityscapes' ids). */
+const COMMON = [7, 8, 11, 21, 23, 26, 24, 25, 27, 28, 32, 33, 17, 19, 20, 22, 12, 13];
 let selected = null;
 
 function showError(text) {
@@ -133,16 +137,27 @@ async function refresh(next) {
 
 function buildPalette() {
   const palette = $("palette");
+  // Common classes first, then the rest by id; classes sharing a colour say with which.
+  const rank = (c) => (COMMON.includes(c.id) ? COMMON.indexOf(c.id) : COMMON.length + c.id);
+  const byColour = new Map();
   for (const c of state.classes) {
+    const key = c.color.join(",");
+    byColour.set(key, [...(byColour.get(key) ?? []), c]);
+  }
+  for (const c of [...state.classes].sort((a, b) => rank(a) - rank(b))) {
     const b = document.createElement("button");
     b.dataset.class = String(c.id);
-    b.title = `${c.id}: ${c.name}${c.thing ? " (objects)" : ""}`;
+    const twins = byColour.get(c.color.join(",")).filter((o) => o.id !== c.id);
+    const shared = twins.length ? ` (same colour as ${twins.map((o) => o.name).join(", ")})` : "";
+    b.title = `${c.id}: ${c.name}${c.thing ? " (objects)" : ""}${shared}`;
+    if (twins.length) b.classList.add("shared");
     const swatch = document.createElement("i");
     swatch.style.background = `rgb(${c.color.join(",")})`;
     b.append(swatch, `${c.id} ${c.name}`);
     b.onclick = () => chooseClass(c.id);
     palette.append(b);
   }
+  if (!state.classes[chosenClass]) chosenClass = 0;
   chooseClass(chosenClass);
 }
 
@@ -228,6 +243,20 @@ canvas.addEventListener("pointerdown", (event) => {
     canvas.setPointerCapture(event.pointerId);
   } else select(p);
 });
+// Hovering shows the class and instance under the cursor (asked at most every 100 ms).
+let hoverAt = 0;
+canvas.addEventListener("pointermove", async (event) => {
+  if (stroke || !state || performance.now() - hoverAt < 100) return;
+  hoverAt = performance.now();
+  const [x, y] = pixelOf(event);
+  const response = await apiFetch(new Request(`/api/object?x=${x}&y=${y}`));
+  if (!response.ok) return;
+  const o = await response.json();
+  const c = state.classes[o.label];
+  $("hover").textContent = `(${x}, ${y}): ${o.label} ${c?.name ?? "?"}` +
+    (c?.thing ? `, instance ${o.id}` : "");
+});
+canvas.addEventListener("pointerleave", () => $("hover").textContent = "");
 canvas.addEventListener("pointermove", (event) => {
   if (!stroke) return;
   const p = pixelOf(event);
@@ -287,7 +316,7 @@ for (const [id, fallback] of [["save-label", "label.png"], ["save-photo", "photo
 /** (Re)starts the editor on the API's current model: scene list, palette, state. */
 function start() {
   state = null;
-  chosenClass = 0;
+  chosenClass = ROAD;
   $("scene").replaceChildren();
   $("palette").replaceChildren();
   select(null);
