@@ -125,11 +125,27 @@ Deno.test({
       ok(inside > 0, "the photo changed inside the object");
       ok(perPixelInside > 3 * perPixelOutside, "the change is concentrated in the object");
 
-      // Undo: the photo is back.
+      // Undo with Ctrl-Z: the photo is back; Ctrl-Shift-Z redoes, and the undo button undoes.
       const v1 = Number(await version());
-      await page.locator("#undo").click();
+      await page.keyboard.press("Control+z");
       await page.waitForFunction(`Number(document.body.dataset.version) > ${v1}`);
       equal((await photo(editor.url)).join(), before.join());
+      const v2 = Number(await version());
+      await page.keyboard.press("Control+Shift+z");
+      await page.waitForFunction(`Number(document.body.dataset.version) > ${v2}`);
+      equal((await photo(editor.url)).join(), after.join());
+      const v3 = Number(await version());
+      await page.locator("#undo").click();
+      await page.waitForFunction(`Number(document.body.dataset.version) > ${v3}`);
+      equal((await photo(editor.url)).join(), before.join());
+
+      // The tool and the class survive a reload.
+      await page.locator('#palette button[data-class="26"]').click();
+      await page.locator("#tool-brush").check();
+      await page.reload();
+      await page.waitForFunction(`document.body.dataset.version === "${editor.session.version}"`);
+      equal(await page.locator("#current-class").textContent(), "26 car");
+      ok(await page.locator("#tool-brush").isChecked());
 
       // Save photo downloads the photo under the name its response gives.
       const [saved] = await Promise.all([

@@ -163,6 +163,7 @@ function buildPalette() {
 
 function chooseClass(id) {
   chosenClass = id;
+  remember();
   for (const b of $("palette").children) {
     b.classList.toggle("active", b.dataset.class === String(id));
   }
@@ -287,6 +288,45 @@ $("relabel").onclick = async () => {
 };
 $("undo").onclick = async () => refresh(await call("POST", "/api/undo"));
 $("redo").onclick = async () => refresh(await call("POST", "/api/redo"));
+// Ctrl-Z (⌘Z) undoes, Ctrl-Shift-Z and Ctrl-Y redo, except while typing in a field.
+document.addEventListener("keydown", (event) => {
+  if (!(event.ctrlKey || event.metaKey) || event.target.closest?.("input, select, textarea")) {
+    return;
+  }
+  const key = event.key.toLowerCase();
+  const redo = (key === "z" && event.shiftKey) || key === "y";
+  if (key !== "z" && !redo) return;
+  event.preventDefault();
+  const button = $(redo ? "redo" : "undo");
+  if (!button.disabled) button.click();
+});
+
+// The tool and the class survive a reload.
+const REMEMBER = "pix2pixhd-editor";
+function remember() {
+  try {
+    localStorage.setItem(
+      REMEMBER,
+      JSON.stringify({
+        tool: $("tool-brush").checked ? "brush" : "select",
+        class: chosenClass,
+        size: Number($("brush-size").value),
+      }),
+    );
+  } catch {
+    // storage refused (a private window): nothing is remembered
+  }
+}
+function recalled() {
+  try {
+    return JSON.parse(localStorage.getItem(REMEMBER) ?? "null");
+  } catch {
+    return null;
+  }
+}
+for (const id of ["tool-select", "tool-brush", "brush-size"]) {
+  $(id).addEventListener("change", remember);
+}
 $("reset").onclick = async () => refresh(await call("POST", "/api/reset"));
 $("scene").onchange = async () => {
   select(null);
@@ -316,7 +356,10 @@ for (const [id, fallback] of [["save-label", "label.png"], ["save-photo", "photo
 /** (Re)starts the editor on the API's current model: scene list, palette, state. */
 function start() {
   state = null;
-  chosenClass = ROAD;
+  const saved = recalled();
+  chosenClass = Number.isInteger(saved?.class) ? saved.class : ROAD;
+  if (saved?.tool === "brush") $("tool-brush").checked = true;
+  if (Number.isInteger(saved?.size) && saved.size >= 1) $("brush-size").value = String(saved.size);
   $("scene").replaceChildren();
   $("palette").replaceChildren();
   select(null);
