@@ -84,6 +84,16 @@ Deno.test({
         box.y + (py + 0.5) * box.height / height,
       );
       await page.waitForFunction(`document.body.dataset.variants === "${target.id}"`);
+      // The selected object's box is outlined on the map, in white or black.
+      const corner = await page.evaluate<number[]>(
+        `[...document.getElementById("label-canvas").getContext("2d").getImageData(${
+          target.box[0]
+        }, ${target.box[1]}, 1, 1).data]`,
+      );
+      ok(
+        corner.slice(0, 3).join() === "255,255,255" || corner.slice(0, 3).join() === "0,0,0",
+        `outline pixel ${corner}`,
+      );
       const thumbs = page.locator("#variants img");
       equal(await thumbs.count(), scene.clusterCount(target.id));
       const n = scene.clusterCount(target.id);

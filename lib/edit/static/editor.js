@@ -122,7 +122,8 @@ async function refresh(next) {
   if (!label) return;
   const labelImage = await loadImage(label.blob);
   URL.revokeObjectURL(labelImage.src);
-  ctx.drawImage(labelImage, 0, 0);
+  shownLabel = labelImage;
+  drawLabel();
   $("busy").hidden = false;
   const photo = await fetchBlob(`/api/photo.png?v=${version}`);
   $("busy").hidden = true;
@@ -133,6 +134,26 @@ async function refresh(next) {
   shown.src = photoImage.src;
   shown.dataset.version = String(version);
   if (state.version === version) document.body.dataset.version = String(version);
+}
+
+let shownLabel = null;
+
+/** The label map, with the selected object's box outlined in white and black dashes. */
+function drawLabel() {
+  if (!shownLabel) return;
+  ctx.drawImage(shownLabel, 0, 0);
+  if (!selected) return;
+  const [x, y, w, h] = selected.box;
+  // Pixel by pixel round the box, 3 white then 3 black, so that it shows on every class.
+  const edge = [];
+  for (let i = 0; i < w; i++) edge.push([x + i, y]);
+  for (let j = 1; j < h; j++) edge.push([x + w - 1, y + j]);
+  for (let i = w - 2; i >= 0 && h > 1; i--) edge.push([x + i, y + h - 1]);
+  for (let j = h - 2; j > 0 && w > 1; j--) edge.push([x, y + j]);
+  edge.forEach(([px, py], k) => {
+    ctx.fillStyle = Math.floor(k / 3) % 2 ? "#000" : "#fff";
+    ctx.fillRect(px, py, 1, 1);
+  });
 }
 
 function buildPalette() {
@@ -187,12 +208,14 @@ async function select(point) {
   $("relabel").disabled = true;
   if (point === null) {
     $("selected").textContent = "none (click an object on the label map)";
+    drawLabel();
     return;
   }
   const [x, y] = point;
   const object = await call("GET", `/api/object?x=${x}&y=${y}`);
   if (!object) return;
   selected = object;
+  drawLabel();
   const name = state.classes[object.label].name;
   const style = object.style && "cluster" in object.style
     ? `, cluster ${object.style.cluster + 1} of ${object.clusters}`
