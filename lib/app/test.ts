@@ -45,8 +45,8 @@ export interface TestHooks {
   /** Where messages go (default `console.log`). */
   print?: (line: string) => void;
   /**
-   * Runs G with its initial weights from `--seed` instead of a checkpoint (the baseline of
-   * `cli/evaluate.ts`), into `<phase>_untrained`.
+   * Runs G (and E, with `--use_encoded_image`) with its initial weights from `--seed` instead of
+   * a checkpoint (the baseline of `cli/evaluate.ts`), into `<phase>_untrained`.
    */
   untrained?: boolean;
   /** A progress line with the time left on stderr (default: when stderr is a terminal). */
@@ -131,8 +131,8 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
   const given = parseClusterChoice(o.cluster_choice);
   const sampled = features && !encoded ? await readRunClusters(o, ckpt, parsed.given) : undefined;
   if (sampled) print(`feature clusters from ${sampled.path}`);
-  const ePath = networkPath(ckpt, which, "E");
-  if (encoded && !(await Deno.stat(ePath).then(() => true, () => false))) {
+  const ePath = networkPath(ckpt, o.which_epoch, "E");
+  if (encoded && !untrained && !(await Deno.stat(ePath).then(() => true, () => false))) {
     throw new Deno.errors.NotFound(
       `Cannot use --use_encoded_image as the encoder checkpoint ${ePath} does not exist`,
     );
@@ -151,7 +151,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
       await loadNetwork(netG, gPath, { strict: true });
       print(`loaded ${gPath}`);
     }
-    if (netE) {
+    if (netE && !untrained) {
       await loadNetwork(netE, ePath, { strict: true });
       print(`loaded ${ePath}`);
     }
