@@ -76,7 +76,6 @@ interface Use {
   /** Inputs (binding 0), as f32 or f16 bits; the output (binding 1) is f32. */
   input: Float32Array | Uint16Array;
   expected: Float32Array;
-  workgroupSize: number;
 }
 
 /** Float32 to IEEE half bits (the inputs used are exact in f16). */
@@ -118,7 +117,6 @@ fn main() {
 }`,
     input,
     expected,
-    workgroupSize: 32,
   };
 }
 
@@ -138,7 +136,6 @@ fn main(@builtin(local_invocation_index) i: u32, @builtin(subgroup_size) size: u
 }`,
     input,
     expected: new Float32Array(64),
-    workgroupSize: 64,
   };
 }
 
@@ -155,7 +152,6 @@ fn main(@builtin(local_invocation_index) i: u32) {
 }`,
     input,
     expected: input.map((v) => v * v + v),
-    workgroupSize: 64,
   };
 }
 

@@ -145,6 +145,11 @@ export async function collect(
   return { lines, failure: `${why}${err.length ? `: ${err.at(-1)!.slice(0, 300)}` : ""}` };
 }
 
+/** Runs `deno run -A cli/bench.ts` with `args` under {@linkcode collect}. */
+function ours(args: string[], seconds: number) {
+  return collect(Deno.execPath(), ["run", "-A", "cli/bench.ts", ...args], seconds);
+}
+
 async function text(cmd: string, args: string[]): Promise<string | null> {
   try {
     const out = await new Deno.Command(cmd, { args, cwd: ROOT, stdout: "piped", stderr: "null" })
@@ -176,12 +181,11 @@ export async function runGpuBench(args: readonly string[]): Promise<string> {
   const started = performance.now();
   const lines: ResultLine[] = [];
   let outFile = values.out ?? Deno.env.get("PIX2PIXHD_BENCH_OUT") ?? null;
-  const pending: string[] = [];
+  // Each line is appended as it comes, so that what a run measured survives its being stopped.
   const emit = async (line: ResultLine) => {
     lines.push(line);
     console.log(JSON.stringify(line));
-    pending.push(JSON.stringify(line) + "\n");
-    if (outFile) await Deno.writeTextFile(outFile, pending.splice(0).join(""), { append: true });
+    await Deno.writeTextFile(outFile!, JSON.stringify(line) + "\n", { append: true });
   };
 
   const nvidia = await text("nvidia-smi", [
@@ -202,7 +206,7 @@ export async function runGpuBench(args: readonly string[]): Promise<string> {
     torch,
     smoke,
   };
-  const features = await collect(Deno.execPath(), ["run", "-A", "cli/bench.ts", "features"], 60);
+  const features = await ours(["features"], 60);
   const adapter = features.lines.find((l) => l.name === "webgpu.adapter");
   if (!outFile) {
     const name = `${header.date!.toString().slice(0, 10)}-${
@@ -227,15 +231,11 @@ export async function runGpuBench(args: readonly string[]): Promise<string> {
   const torchDevice = smoke ? ["--device", "cpu", "--threads", "2"] : [];
   for (const c of cases) {
     console.error(`${c.label} ...`);
-    const ours = await collect(
-      Deno.execPath(),
-      ["run", "-A", "cli/bench.ts", ...c.ours],
-      c.seconds,
-    );
-    const mine = ours.lines.filter((l) => l.name.startsWith("pix2pixhd."));
+    const own = await ours(c.ours, c.seconds);
+    const mine = own.lines.filter((l) => l.name.startsWith("pix2pixhd."));
     for (const l of mine) await emit(l);
     if (mine.length === 0) {
-      await emit({ ...c.expect[0], ms: null, error: ours.failure ?? "printed no line" });
+      await emit({ ...c.expect[0], ms: null, error: own.failure ?? "printed no line" });
     }
     if (!torch) continue;
     const theirs = await collect(python, [BENCH_PY, ...c.torch, ...torchDevice], c.seconds);
@@ -246,16 +246,12 @@ export async function runGpuBench(args: readonly string[]): Promise<string> {
   }
   console.error("conv ...");
   const convArgs = ["--conv_shapes", convShapes];
-  const ourConv = await collect(
-    Deno.execPath(),
-    ["run", "-A", "cli/bench.ts", "conv", ...convArgs],
-    convSeconds,
-  );
+  const ourConv = await ours(["conv", ...convArgs], convSeconds);
   for (const l of ourConv.lines) await emit(l);
   if (ourConv.failure) await emit({ name: "conv2d", ms: null, error: ourConv.failure });
   if (!smoke) {
     // The default conv set, with TF.js's WebGPU backend beside it on the same adapter.
-    const tfjs = await collect(Deno.execPath(), ["run", "-A", "cli/bench.ts", "conv"], convSeconds);
+    const tfjs = await ours(["conv"], convSeconds);
     for (const l of tfjs.lines) {
       if (l.name.startsWith("tfjs.") || l.name === "conv.summary") await emit(l);
     }

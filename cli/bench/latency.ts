@@ -9,17 +9,13 @@
  */
 
 import { initGpu } from "../../lib/gpu/kernel.ts";
+import { median } from "./util.ts";
 
 const KERNEL = `@group(0) @binding(0) var<storage, read_write> x: array<f32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3u) {
   x[id.x] = x[id.x] * 0.5 + 1.0;
 }`;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** Prints the `gpu.sync` and `gpu.dispatch` lines. */
 export async function benchLatency(): Promise<void> {

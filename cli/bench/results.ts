@@ -5,6 +5,7 @@
  * @module
  */
 
+import { parseJsonObject } from "../../lib/io/json.ts";
 import { fp32Peak } from "./peaks.ts";
 
 /** One line of a results file (a `deno task bench` line, a PyTorch line, or the run's header). */
@@ -117,15 +118,8 @@ export function resultTable(lines: readonly ResultLine[]): string {
 export function parseResults(text: string, file: string): ResultLine[] {
   return text.split("\n").flatMap((raw, i) => {
     if (!raw.trim()) return [];
-    let line: unknown;
-    try {
-      line = JSON.parse(raw);
-    } catch (e) {
-      throw new Error(`${file}:${i + 1} is not JSON: ${e instanceof Error ? e.message : e}`);
-    }
-    if (
-      typeof line !== "object" || line === null || typeof (line as ResultLine).name !== "string"
-    ) {
+    const line = parseJsonObject(raw, `${file}:${i + 1}`);
+    if (typeof line.name !== "string") {
       throw new Error(`${file}:${i + 1} is not a bench line: expected an object with a name`);
     }
     return [line as ResultLine];

@@ -48,8 +48,15 @@ Deno.test("the table gives the ratios, and a failed case says why", () => {
 });
 
 Deno.test("a bad results line is named by file and line", () => {
-  throws(() => parseResults('{"name":"a"}\n{oops\n', "r.jsonl"), /r\.jsonl:2 is not JSON/);
-  throws(() => parseResults('{"name":"a"}\n[1]\n', "r.jsonl"), /r\.jsonl:2 is not a bench line/);
+  throws(() => parseResults('{"name":"a"}\n{oops\n', "r.jsonl"), /r\.jsonl:2 as it is not JSON/);
+  throws(
+    () => parseResults('{"name":"a"}\n[1]\n', "r.jsonl"),
+    /r\.jsonl:2 as it must hold an object/,
+  );
+  throws(
+    () => parseResults('{"name":"a"}\n{"ms":1}\n', "r.jsonl"),
+    /r\.jsonl:2 is not a bench line/,
+  );
 });
 
 Deno.test("the README shows each run, newest first, with the fraction of the FP32 peak", () => {

@@ -18,7 +18,7 @@ import { initGpu } from "../../lib/gpu/kernel.ts";
 import { initWeights } from "../../lib/nn/init.ts";
 import { labelMap } from "../../lib/ops/label_maps.ts";
 import { defineD } from "../../lib/pix2pixhd/networks/define_d.ts";
-import { defineG } from "../../lib/pix2pixhd/networks/define_g.ts";
+import { buildGenerator } from "../../lib/pix2pixhd/architecture.ts";
 import type { GlobalGenerator, LocalEnhancer } from "../../lib/pix2pixhd/networks/mod.ts";
 import { labelInput } from "../../lib/pix2pixhd/input.ts";
 import { Trainer } from "../../lib/pix2pixhd/trainer.ts";
@@ -117,19 +117,19 @@ export function benchBatch(width: number, height: number): Batch {
   };
 }
 
+/** G of the bench's architecture (label_nc 35 with instance maps, no features). */
 function networksG(a: BenchArchitecture): GlobalGenerator | LocalEnhancer {
-  const options = {
-    inputNc: LABEL_NC + 1,
-    ngf: a.ngf,
-    nDownsampleGlobal: a.n_downsample_global,
-    nBlocksGlobal: a.n_blocks_global,
-    nLocalEnhancers: a.n_local_enhancers,
-    nBlocksLocal: a.n_blocks_local,
-    seed: 1,
-  };
-  return a.netG === "local"
-    ? defineG({ ...options, netG: "local" })
-    : defineG({ ...options, netG: "global" });
+  return buildGenerator({
+    ...a,
+    label_nc: LABEL_NC,
+    input_nc: 3,
+    output_nc: 3,
+    no_instance: false,
+    norm: "instance",
+    instance_feat: false,
+    label_feat: false,
+    feat_num: 3,
+  }, 1);
 }
 
 /** Prints the generator-inference and training-step lines of each size. */
@@ -137,37 +137,34 @@ export async function benchTrain(options: BenchTrainOptions = {}): Promise<void>
   const rt = await initGpu();
   const a: BenchArchitecture = { ...DEFAULT_ARCHITECTURE, ...options.architecture };
   const what = options.what ?? ["generate", "train_step"];
-  const config = { ...a };
   const runs = { warmup: options.warmup ?? 1, iters: options.iters ?? 1 };
   const peak = () => ({ peak_bytes: rt.pool.stats().peak });
   for (const [width, height] of options.sizes ?? [[512, 256]]) {
     const batch = benchBatch(width, height);
     if (what.includes("generate")) {
       // With only G allocated, as test.py holds it.
-      const held: { dispose(): void }[] = [];
       await benchMedian({
         name: "pix2pixhd.generate",
         shape: generateShape(a, width, height),
         ...runs,
-        setup: () => {
+        setup: (keep) => {
           const netG = networksG(a);
           const label = labelMap(batch.label, [1, 1, height, width], LABEL_NC);
           const inst = Tensor.from(batch.inst!, [1, 1, height, width]);
-          held.push(netG, label, inst);
-          return () => void noGrad(() => netG.forward(labelInput(label, inst, { labelNc: 35 })));
+          keep(netG, label, inst);
+          return () =>
+            void noGrad(() => netG.forward(labelInput(label, inst, { labelNc: LABEL_NC })));
         },
-        extra: { config },
+        extra: { config: a },
         after: peak,
       });
-      for (const t of held.splice(0)) t.dispose();
     }
     if (what.includes("train_step")) {
-      const held: { dispose(): void }[] = [];
       await benchMedian({
         name: "pix2pixhd.train_step",
         shape: stepShape(a, width, height),
         ...runs,
-        setup: async () => {
+        setup: async (keep) => {
           const netG = networksG(a);
           const netD = defineD({
             inputNc: LABEL_NC + 1 + 3,
@@ -185,13 +182,12 @@ export async function benchTrain(options: BenchTrainOptions = {}): Promise<void>
             labelNc: LABEL_NC,
             noVggLoss: !a.vgg,
           });
-          held.push(netG, netD, trainer, ...(vgg ? [vgg] : []));
+          keep(netG, netD, trainer, ...(vgg ? [vgg] : []));
           return () => void trainer.recordStep(batch);
         },
-        extra: { config },
+        extra: { config: a },
         after: peak,
       });
-      for (const t of held.splice(0)) t.dispose();
     }
   }
 }

@@ -53,19 +53,19 @@ export async function bench(c: BenchCase): Promise<BenchLine> {
   const rt = await initGpu();
   tidy(c.run);
   await rt.sync();
+  const timed = async (n: number) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) tidy(c.run);
+    await rt.sync();
+    return performance.now() - t0;
+  };
   let iters = c.iters ?? 3;
-  let t0 = performance.now();
-  for (let i = 0; i < iters; i++) tidy(c.run);
-  await rt.sync();
-  let elapsed = performance.now() - t0;
+  let elapsed = await timed(iters);
   if (elapsed < MIN_TIMED_MS / 2) {
     // Too short a stretch would be mostly the wait for the GPU (about 11 ms in Deno, on an H200
     // as on lavapipe): time enough runs to fill MIN_TIMED_MS.
     iters = Math.min(MAX_ITERS, Math.ceil(iters * MIN_TIMED_MS / Math.max(elapsed, 0.01)));
-    t0 = performance.now();
-    for (let i = 0; i < iters; i++) tidy(c.run);
-    await rt.sync();
-    elapsed = performance.now() - t0;
+    elapsed = await timed(iters);
   }
   const ms = elapsed / iters;
   const line: BenchLine = {
@@ -86,12 +86,22 @@ export async function bench(c: BenchCase): Promise<BenchLine> {
 /** A line of {@linkcode benchMedian}: `ms` is null when the case failed, and `error` says why. */
 export type MedianLine = Omit<BenchLine, "ms"> & { ms: number | null };
 
+/** The median of `xs` (not empty). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
 /** What {@linkcode benchMedian} times. */
 export interface MedianCase {
   name: string;
   shape: string;
-  /** Makes what one run needs (networks, inputs) and returns the run, which records its work. */
-  setup: () => (() => void) | Promise<() => void>;
+  /**
+   * Makes what one run needs (networks, inputs), handing each thing to `keep`, which disposes of
+   * it once the line is printed, and returns the run, which records its work.
+   */
+  setup: (keep: (...held: { dispose(): void }[]) => void) => (() => void) | Promise<() => void>;
   /** Untimed runs first. */
   warmup: number;
   /** Timed runs. */
@@ -104,20 +114,22 @@ export interface MedianCase {
 
 /**
  * Times each run of `c` between two full synchronizations and prints the median as `ms`, with
- * every run's time in `ms_runs`, and the compute dispatches one run records. The pool's idle buffers are freed before `setup`, and its peak
- * is reset after the warm-up runs to what the pool then holds (weights, optimizer state, cached
- * buffers), so a peak read in `after` is a step's steady peak, as fixtures/train_parity/bench.py
- * takes PyTorch's. A failure in setup or a run (out
- * of memory, a refused binding) prints and returns a line with `ms` null and the error.
+ * every run's time in `ms_runs`, and the compute dispatches one run records. The pool's idle
+ * buffers are freed before `setup`, and its peak is reset after the warm-up runs to what the pool
+ * then holds (weights, optimizer state, cached buffers), so a peak read in `after` is a step's
+ * steady peak, as fixtures/train_parity/bench.py takes PyTorch's. A failure in setup or a run (out
+ * of memory, a refused binding) prints and returns a line with `ms` null and the error. What
+ * setup kept is disposed of either way.
  */
 export async function benchMedian(c: MedianCase): Promise<MedianLine> {
   const rt = await initGpu();
   const head = { name: c.name, shape: c.shape };
   let line: MedianLine;
+  const held: { dispose(): void }[] = [];
   try {
     rt.pool.trim();
     rt.pool.resetPeak();
-    const run = await c.setup();
+    const run = await c.setup((...things) => void held.push(...things));
     for (let i = 0; i < c.warmup; i++) tidy(run);
     await rt.sync();
     rt.pool.resetPeak();
@@ -129,12 +141,9 @@ export async function benchMedian(c: MedianCase): Promise<MedianLine> {
       await rt.sync();
       times.push(performance.now() - t0);
     }
-    const sorted = [...times].sort((x, y) => x - y);
-    const mid = sorted.length >> 1;
-    const ms = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     line = {
       ...head,
-      ms: Number(ms.toFixed(3)),
+      ms: Number(median(times).toFixed(3)),
       gflops: null,
       adapter: rt.gpu.adapter,
       ms_runs: times.map((t) => Number(t.toFixed(3))),
@@ -153,5 +162,6 @@ export async function benchMedian(c: MedianCase): Promise<MedianLine> {
     };
   }
   console.log(JSON.stringify(line));
+  for (const thing of held) thing.dispose();
   return line;
 }

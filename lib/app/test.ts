@@ -34,6 +34,7 @@ import {
   meanClassColourError,
   psnr,
   ssim,
+  SSIM_WINDOW,
 } from "../data/metrics.ts";
 import type { Options, ParsedOptions } from "./options.ts";
 import { ProgressLine } from "../io/progress.ts";
@@ -221,7 +222,7 @@ export async function test(parsed: ParsedOptions, hooks: TestHooks = {}): Promis
           await Deno.writeFile(join(dir, real), encodeImage(realBytes, w, h, format));
           shown.push({ caption: "real_image", src: real });
           const p = psnr(fakeBytes, realBytes, w, h);
-          const q = Math.min(w, h) >= 11 ? ssim(fakeBytes, realBytes, w, h) : NaN;
+          const q = Math.min(w, h) >= SSIM_WINDOW ? ssim(fakeBytes, realBytes, w, h) : NaN;
           if (Number.isFinite(p)) measured.psnr.push(p);
           if (!Number.isNaN(q)) measured.ssim.push(q);
           if (batch.labelChannels === 1) {

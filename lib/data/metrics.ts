@@ -39,14 +39,15 @@ function luma(rgb: Uint8Array, n: number): Float64Array {
   return y;
 }
 
-const WINDOW = 11;
+/** The side of SSIM's window: photos smaller than it in width or height have no SSIM. */
+export const SSIM_WINDOW = 11;
 const SIGMA = 1.5;
 
 function gaussian(): Float64Array {
-  const g = new Float64Array(WINDOW);
+  const g = new Float64Array(SSIM_WINDOW);
   let sum = 0;
-  for (let i = 0; i < WINDOW; i++) {
-    const d = i - (WINDOW - 1) / 2;
+  for (let i = 0; i < SSIM_WINDOW; i++) {
+    const d = i - (SSIM_WINDOW - 1) / 2;
     g[i] = Math.exp(-(d * d) / (2 * SIGMA * SIGMA));
     sum += g[i];
   }
@@ -55,13 +56,13 @@ function gaussian(): Float64Array {
 
 /** The Gaussian-weighted mean of `x` over each 11×11 window inside the image ('valid'). */
 function blur(x: Float64Array, width: number, height: number, g: Float64Array): Float64Array {
-  const ow = width - WINDOW + 1;
-  const oh = height - WINDOW + 1;
+  const ow = width - SSIM_WINDOW + 1;
+  const oh = height - SSIM_WINDOW + 1;
   const rows = new Float64Array(height * ow);
   for (let y = 0; y < height; y++) {
     for (let x0 = 0; x0 < ow; x0++) {
       let s = 0;
-      for (let k = 0; k < WINDOW; k++) s += g[k] * x[y * width + x0 + k];
+      for (let k = 0; k < SSIM_WINDOW; k++) s += g[k] * x[y * width + x0 + k];
       rows[y * ow + x0] = s;
     }
   }
@@ -69,7 +70,7 @@ function blur(x: Float64Array, width: number, height: number, g: Float64Array): 
   for (let y0 = 0; y0 < oh; y0++) {
     for (let x0 = 0; x0 < ow; x0++) {
       let s = 0;
-      for (let k = 0; k < WINDOW; k++) s += g[k] * rows[(y0 + k) * ow + x0];
+      for (let k = 0; k < SSIM_WINDOW; k++) s += g[k] * rows[(y0 + k) * ow + x0];
       out[y0 * ow + x0] = s;
     }
   }
@@ -83,9 +84,9 @@ function blur(x: Float64Array, width: number, height: number, g: Float64Array): 
  */
 export function ssim(a: Uint8Array, b: Uint8Array, width: number, height: number): number {
   checkPair(a, b, width, height);
-  if (width < WINDOW || height < WINDOW) {
+  if (width < SSIM_WINDOW || height < SSIM_WINDOW) {
     throw new RangeError(
-      `Cannot compute SSIM as its ${WINDOW}×${WINDOW} window needs a photo at least that large: current value is ${width}×${height}`,
+      `Cannot compute SSIM as its ${SSIM_WINDOW}×${SSIM_WINDOW} window needs a photo at least that large: current value is ${width}×${height}`,
     );
   }
   const n = width * height;

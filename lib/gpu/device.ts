@@ -139,15 +139,18 @@ async function createGpu(): Promise<Gpu> {
       description,
       f16: adapter.features.has("shader-f16"),
       os: globalThis.Deno?.build.os,
-      env: envBackend(),
+      env: envVar("DENO_WEBGPU_BACKEND"),
     }),
   };
 }
 
-/** DENO_WEBGPU_BACKEND where set and readable (not in a browser, or without --allow-env). */
-function envBackend(): string | undefined {
+/**
+ * An environment variable, or undefined where it is unset or empty, or cannot be read (in a
+ * browser, or in Deno without --allow-env).
+ */
+export function envVar(name: string): string | undefined {
   try {
-    return globalThis.Deno?.env.get("DENO_WEBGPU_BACKEND") || undefined;
+    return globalThis.Deno?.env.get(name) || undefined;
   } catch {
     return undefined;
   }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { envVar } from "../gpu/device.ts";
 import { type Kernel, runtime } from "../gpu/kernel.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import src from "./conv2d.wgsl" with { type: "text" };
@@ -192,15 +193,8 @@ let envSplitK: number | null | undefined;
 
 /** PIX2PIXHD_CONV_SPLITK, checked, or null where unset or unreadable (a browser, no --allow-env). */
 function splitKFromEnv(): number | null {
-  if (envSplitK !== undefined) return envSplitK;
-  let v: string | undefined;
-  try {
-    const env = (globalThis as { Deno?: { env: { get(k: string): string | undefined } } }).Deno;
-    v = env?.env.get("PIX2PIXHD_CONV_SPLITK");
-  } catch {
-    v = undefined;
-  }
-  envSplitK = parseSplitK(v);
+  // Read once: null (unset) is a value to keep, so not `??=`.
+  if (envSplitK === undefined) envSplitK = parseSplitK(envVar("PIX2PIXHD_CONV_SPLITK"));
   return envSplitK;
 }
 
