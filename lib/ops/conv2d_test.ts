@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { checkOp, gpu } from "../../tests/check.ts";
+import { backward } from "../tensor/autograd.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { conv2d } from "./conv2d.ts";
-import { convTuning, parseSplitK, withSplitK } from "./conv_gemm.ts";
+import {
+  convTuning,
+  parseConvKernel,
+  parseSplitK,
+  withConvKernel,
+  withSplitK,
+} from "./conv_gemm.ts";
 
 interface Case {
   n: number;
@@ -189,6 +196,102 @@ for (const splitK of [2, 3]) {
   }
 }
 
+// The workgroup-tiled kernels are chosen on GPUs only; forced here on every case, on their own and
+// with split-K.
+for (const splitK of [1, 3]) {
+  for (const [name, c] of cases) {
+    Deno.test(
+      `conv2d ${name}, tiled kernels, split-K ${splitK}, matches the reference and its gradients`,
+      () => withConvKernel("tiled", () => withSplitK(splitK, () => check(c))),
+    );
+  }
+}
+
+/**
+ * The output, input gradient and weight gradient of conv2d in float64 for the upstream gradient
+ * dy, by the loops of {@linkcode reference}.
+ */
+function referenceGrads(c: Case, x: Float64Array, w: Float64Array, dy: Float64Array) {
+  const ho = Math.floor((c.h + 2 * c.padding - c.kh) / c.stride) + 1;
+  const wo = Math.floor((c.w + 2 * c.padding - c.kw) / c.stride) + 1;
+  const dx = new Float64Array(x.length);
+  const dw = new Float64Array(w.length);
+  for (let n = 0; n < c.n; n++) {
+    for (let co = 0; co < c.cout; co++) {
+      for (let oy = 0; oy < ho; oy++) {
+        for (let ox = 0; ox < wo; ox++) {
+          const g = dy[((n * c.cout + co) * ho + oy) * wo + ox];
+          for (let ci = 0; ci < c.cin; ci++) {
+            for (let ky = 0; ky < c.kh; ky++) {
+              const iy = oy * c.stride - c.padding + ky;
+              if (iy < 0 || iy >= c.h) continue;
+              for (let kx = 0; kx < c.kw; kx++) {
+                const ix = ox * c.stride - c.padding + kx;
+                if (ix < 0 || ix >= c.w) continue;
+                const xi = ((n * c.cin + ci) * c.h + iy) * c.w + ix;
+                const wi = ((co * c.cin + ci) * c.kh + ky) * c.kw + kx;
+                dx[xi] += w[wi] * g;
+                dw[wi] += x[xi] * g;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { y: reference(c, x, w), dx, dw };
+}
+
+function near(actual: ArrayLike<number>, expected: Float64Array, what: string): void {
+  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]);
+    assert.ok(err <= 1e-5 * scale, `${what}[${i}] is ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+// Layers large enough for full 128-wide blocks of the tiled kernels with ragged edges in both
+// dimensions and in the staged K slices, against the float64 loops (the central differences of
+// `check` would take minutes here).
+const large: Case = { ...base, n: 2, cin: 19, cout: 70, h: 9, w: 11, kh: 3, kw: 3, padding: 1 };
+const largeCases: [string, Case][] = [
+  ["3×3 with 70 channels on 2×9×11", large],
+  ["4×4 stride 2 with 70 channels on 2×9×11", { ...large, kh: 4, kw: 4, stride: 2, padding: 2 }],
+  ["3×3 from 70 to 19 channels on 2×9×11", { ...large, cin: 70, cout: 19 }],
+]; // deno-fmt-ignore
+for (const [name, c] of largeCases) {
+  for (const kernel of ["register", "tiled"] as const) {
+    for (const splitK of [1, 4]) {
+      Deno.test(`conv2d ${name}, ${kernel} kernels, split-K ${splitK}, matches float64`, async () => {
+        await gpu();
+        const ho = Math.floor((c.h + 2 * c.padding - c.kh) / c.stride) + 1;
+        const wo = Math.floor((c.w + 2 * c.padding - c.kw) / c.stride) + 1;
+        const rand = (n: number, k: number) =>
+          Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + k) * Math.cos(i * 0.17));
+        const xs = rand(c.n * c.cin * c.h * c.w, 1);
+        const ws = rand(c.cout * c.cin * c.kh * c.kw, 2);
+        const dys = rand(c.n * c.cout * ho * wo, 3);
+        const x = Tensor.from(Float32Array.from(xs), [c.n, c.cin, c.h, c.w]);
+        const w = Tensor.from(Float32Array.from(ws), [c.cout, c.cin, c.kh, c.kw]);
+        const dy = Tensor.from(Float32Array.from(dys), [c.n, c.cout, ho, wo]);
+        x.requiresGrad = true;
+        w.requiresGrad = true;
+        await withConvKernel(kernel, () =>
+          withSplitK(splitK, async () => {
+            const y = conv2d(x, w, null, { stride: c.stride, padding: c.padding });
+            backward(y, dy);
+            const want = referenceGrads(c, xs, ws, dys);
+            near(await y.data(), want.y, "y");
+            near(await x.grad!.data(), want.dx, "dx");
+            near(await w.grad!.data(), want.dw, "dw");
+            y.dispose();
+          }));
+        for (const t of [x, w, dy]) t.dispose();
+      });
+    }
+  }
+}
+
 Deno.test("split-K gives the same output whatever the split, and 1 never splits", async () => {
   await gpu();
   const x = Tensor.from(Float32Array.from({ length: 2 * 7 * 6 * 5 }, (_, i) => Math.sin(i)), [
@@ -227,6 +330,17 @@ Deno.test("PIX2PIXHD_CONV_SPLITK is a whole number of splits, named when bad", (
     /PIX2PIXHD_CONV_SPLITK must be a whole number ≥ 1 \(1: never split\): current value is '0'/,
   );
   assert.throws(() => parseSplitK("two"), /current value is 'two'/);
+});
+
+Deno.test("PIX2PIXHD_CONV_KERNEL names a kernel family, named when bad", () => {
+  assert.equal(parseConvKernel(undefined), null);
+  assert.equal(parseConvKernel(""), null);
+  assert.equal(parseConvKernel("tiled"), "tiled");
+  assert.equal(parseConvKernel("register"), "register");
+  assert.throws(
+    () => parseConvKernel("fast"),
+    /PIX2PIXHD_CONV_KERNEL must be 'register' or 'tiled': current value is 'fast'/,
+  );
 });
 
 Deno.test("conv2d with an input that needs no gradient gives the weight and bias gradients", () =>

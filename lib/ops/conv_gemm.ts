@@ -11,6 +11,7 @@ import { envVar } from "../gpu/device.ts";
 import { type Kernel, runtime } from "../gpu/kernel.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import src from "./conv2d.wgsl" with { type: "text" };
+import { TILED_BK, tiledBlock, tiledKernel, type TiledTile } from "./conv_tiled.ts";
 
 /** The geometry of a convolution, as seen from its (non-transposed) conv2d. */
 export interface ConvGeometry {
@@ -138,6 +139,7 @@ function correlate(c: Correlation): void {
   const [n, cin, h, w] = c.x.shape;
   const [, , outH, outW] = c.y.shape;
   if (n === 0 || c.ho <= 0 || c.wo <= 0 || c.cout === 0) return;
+  if (useTiled(c.cout)) return tiledCorrelate(c);
   const tile = correlateTile(c);
   const tn = 4 * tile.nb;
   const tm = 4 * tile.mb;
@@ -165,13 +167,135 @@ function correlate(c: Correlation): void {
   }
 }
 
+/** The conv kernel families: registers only (CPU adapters) or workgroup-tiled (GPUs). */
+export type ConvKernel = "register" | "tiled";
+
 /**
  * How the convolutions are tuned. `splitK` forces the number of input-channel splits of the
  * forward and stride-1 input-gradient passes (1: never split), for tests and measurements; null
  * (the default) chooses per layer, or takes the environment variable PIX2PIXHD_CONV_SPLITK where
- * the runtime has one.
+ * the runtime has one. `kernel` forces a kernel family likewise (PIX2PIXHD_CONV_KERNEL); null
+ * chooses the tiled kernels on GPUs and the register kernels on CPU adapters.
  */
-export const convTuning: { splitK: number | null } = { splitK: null };
+export const convTuning: { splitK: number | null; kernel: ConvKernel | null } = {
+  splitK: null,
+  kernel: null,
+};
+
+/** Runs `fn` with {@linkcode convTuning}'s `kernel` forced to `kernel`, then restores it. */
+export async function withConvKernel<T>(kernel: ConvKernel, fn: () => Promise<T>): Promise<T> {
+  const before = convTuning.kernel;
+  convTuning.kernel = kernel;
+  try {
+    return await fn();
+  } finally {
+    convTuning.kernel = before;
+  }
+}
+
+let envKernel: ConvKernel | null | undefined;
+
+/** PIX2PIXHD_CONV_KERNEL's value as a kernel family, null when unset or empty; throws if bad. */
+export function parseConvKernel(v: string | undefined): ConvKernel | null {
+  if (v === undefined || v === "") return null;
+  if (v !== "register" && v !== "tiled") {
+    throw new RangeError(
+      `PIX2PIXHD_CONV_KERNEL must be 'register' or 'tiled': current value is '${v}'`,
+    );
+  }
+  return v;
+}
+
+/** The fewest output channels the tiled kernels are chosen for by default. */
+const TILED_MIN_CHANNELS = 16;
+
+/** Whether a pass with `cout` result rows runs on the tiled kernels. */
+function useTiled(cout: number): boolean {
+  envKernel ??= parseConvKernel(envVar("PIX2PIXHD_CONV_KERNEL"));
+  const forced = convTuning.kernel ?? envKernel;
+  if (forced !== null) return forced === "tiled";
+  return !runtime().gpu.isFallback && cout >= TILED_MIN_CHANNELS;
+}
+
+/** Workgroups a GPU pass aims for before the tiled kernels split their sums (two waves and more). */
+const TILED_WORKGROUPS = 528;
+
+/** A tile of TM × TN results a thread for `rows` × `cols` results: 8 where there are many. */
+function tiledTile(rows: number, cols: number, s: number): TiledTile {
+  return { tm: rows > 64 ? 8 : 4, tn: cols > 64 ? 8 : 4, s };
+}
+
+/**
+ * Splits of a sum of `len` terms over `blocks` workgroups: forced by `splitK`, else enough for
+ * {@linkcode TILED_WORKGROUPS}, each split at least `minLen` terms, all splits of `outFloats`
+ * fitting one binding. Returns the terms per split (a multiple of the staged slice) and the count.
+ */
+function tiledSplits(len: number, blocks: number, outFloats: number, minLen: number) {
+  const byMemory = Math.max(1, Math.floor(bindingLimit().bytes / (4 * outFloats)));
+  const forced = convTuning.splitK ?? splitKFromEnv();
+  const want = forced ?? Math.min(Math.ceil(TILED_WORKGROUPS / blocks), Math.floor(len / minLen));
+  const splits = Math.max(1, Math.min(want, byMemory, Math.ceil(len / TILED_BK)));
+  const per = Math.max(TILED_BK, Math.ceil(len / splits / TILED_BK) * TILED_BK);
+  return { per, splits: Math.max(1, Math.ceil(len / per)) };
+}
+
+/** `correlate` on the tiled kernel: output channels × pixels, the sum over (ci, ky, kx). */
+function tiledCorrelate(c: Correlation): void {
+  const [n, cin, h, w] = c.x.shape;
+  const [, , outH, outW] = c.y.shape;
+  const pixels = n * c.ho * c.wo;
+  const kTotal = cin * c.kh * c.kw;
+  const tile = tiledTile(c.cout, pixels, c.stride);
+  const { bm, bn } = tiledBlock(tile);
+  const mBlocks = Math.ceil(c.cout / bm);
+  const nBlocks = Math.ceil(pixels / bn);
+  // Split-K writes whole copies of y, so only where one dispatch writes all of y (os 1).
+  const { per, splits } = c.os === 1
+    ? tiledSplits(kTotal, mBlocks * nBlocks, c.y.size, 16 * TILED_BK)
+    : { per: Math.max(kTotal, 1), splits: 1 };
+  const out = splits === 1 ? c.y.buffer : scratch("split-K parts", splits * c.y.size);
+  const rt = runtime();
+  // deno-fmt-ignore
+  const params = [
+    cin, h, w, c.kh, c.kw, c.py, c.px, c.cout, coutPadded(c.cout) / 4, c.ho, c.wo, outH,
+    outW, c.os, c.ro, c.rx, pixels, kTotal, per, c.bias ? 1 : 0, c.y.size, mBlocks, nBlocks,
+  ];
+  const buffers = [c.x.buffer, c.wt, c.bias?.buffer ?? c.wt, out];
+  const [gx, gy] = rt.grid(nBlocks);
+  rt.dispatch(tiledKernel("tiled_correlate", tile), buffers, params, [gx, gy, mBlocks * splits]);
+  if (splits > 1) {
+    reduceSplits(out, c.y, splits);
+    rt.pool.release(out);
+  }
+}
+
+/** The weight gradient on the tiled kernel: output channels × (ci, ky, kx), the sum over pixels. */
+function tiledWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry, dw: Tensor): Tensor {
+  const [n, cin, h, w] = x.shape;
+  const [, cout, ho, wo] = dy.shape;
+  const [, , kh, kw] = dw.shape;
+  const pixels = n * ho * wo;
+  const kTotal = cin * kh * kw;
+  const tile = tiledTile(cout, kTotal, g.stride);
+  const { bm, bn } = tiledBlock(tile);
+  const mBlocks = Math.ceil(cout / bm);
+  const nBlocks = Math.ceil(kTotal / bn);
+  const { per, splits } = tiledSplits(pixels, mBlocks * nBlocks, dw.size, 16 * TILED_BK);
+  const parts = splits === 1 ? dw.buffer : scratch("weight-gradient splits", splits * dw.size);
+  const rt = runtime();
+  // deno-fmt-ignore
+  const params = [
+    cin, h, w, kh, kw, g.padding, cout, ho, wo, pixels, kTotal, per, dw.size, mBlocks, nBlocks,
+  ];
+  const [gx, gy] = rt.grid(nBlocks);
+  const kernel = tiledKernel("tiled_weight_grad", tile);
+  rt.dispatch(kernel, [x.buffer, dy.buffer, parts], params, [gx, gy, mBlocks * splits]);
+  if (splits > 1) {
+    reduceSplits(parts, dw, splits);
+    rt.pool.release(parts);
+  }
+  return dw;
+}
 
 /** Runs `fn` with {@linkcode convTuning}'s `splitK` forced to `splits`, then restores it. */
 export async function withSplitK<T>(splits: number, fn: () => Promise<T>): Promise<T> {
@@ -343,6 +467,8 @@ export function convWeightGrad(
   const [kh, kw] = kernelSize;
   const dw = Tensor.empty([cout, cin, kh, kw]);
   if (dw.size === 0) return dw;
+  if (n * ho === 0 || wo === 0) return zeroFill(dw);
+  if (useTiled(cout)) return tiledWeightGrad(x, dy, g, dw);
   const rt = runtime();
   const kwv = kw > 4 ? 2 : 1;
   const cq = kwv === 1 && cin > 4 ? 2 : 1;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { checkOp, gpu } from "../../tests/check.ts";
 import { Tensor, tidy } from "../tensor/tensor.ts";
 import { convTranspose2d } from "./conv_transpose2d.ts";
-import { withSplitK } from "./conv_gemm.ts";
+import { withConvKernel, withSplitK } from "./conv_gemm.ts";
 
 interface Case {
   n: number;
@@ -104,6 +104,13 @@ for (const [name, c] of cases) {
     `convTranspose2d ${name}, split-K 3, matches the reference and its gradients`,
     () => withSplitK(3, () => check(c)),
   );
+  // The workgroup-tiled kernels (chosen on GPUs only), with and without split-K.
+  for (const splitK of [1, 3]) {
+    Deno.test(
+      `convTranspose2d ${name}, tiled kernels, split-K ${splitK}, matches the reference and its gradients`,
+      () => withConvKernel("tiled", () => withSplitK(splitK, () => check(c))),
+    );
+  }
 }
 
 Deno.test("convTranspose2d refuses bad shapes, strides and paddings", async () => {
