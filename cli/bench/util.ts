@@ -4,6 +4,7 @@
  * @module
  */
 
+import { tuneConvs } from "../../lib/ops/conv_tuner.ts";
 import { initGpu } from "../../lib/gpu/kernel.ts";
 import { tidy } from "../../lib/tensor/tensor.ts";
 import { fp32Peak } from "./peaks.ts";
@@ -43,6 +44,11 @@ export function flopsFields(tflops: number, adapter: string): Record<string, num
   };
 }
 
+/** The conv tuner's line, on stderr (stdout has only the JSON lines). */
+function logTuning(line: string): void {
+  console.error(line);
+}
+
 /** The least time {@linkcode bench} times between two synchronizations. */
 const MIN_TIMED_MS = 200;
 /** The most runs {@linkcode bench} times. */
@@ -52,6 +58,8 @@ const MAX_ITERS = 1000;
 export async function bench(c: BenchCase): Promise<BenchLine> {
   const rt = await initGpu();
   tidy(c.run);
+  // The conv shapes met in the first run are timed for their kernel variant, then warmed up.
+  if (await tuneConvs(logTuning)) tidy(c.run);
   await rt.sync();
   const timed = async (n: number) => {
     const t0 = performance.now();
@@ -131,6 +139,8 @@ export async function benchMedian(c: MedianCase): Promise<MedianLine> {
     rt.pool.resetPeak();
     const run = await c.setup((...things) => void held.push(...things));
     for (let i = 0; i < c.warmup; i++) tidy(run);
+    // The conv shapes met in the warm-up runs are timed for their kernel variant, then warmed up.
+    if (await tuneConvs(logTuning)) tidy(run);
     await rt.sync();
     rt.pool.resetPeak();
     const times: number[] = [];

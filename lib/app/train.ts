@@ -11,6 +11,7 @@ import type { Batch } from "../data/batch.ts";
 import type { DataLoader } from "../data/loader.ts";
 import { openDataset } from "../data/open.ts";
 import { initGpu } from "../gpu/kernel.ts";
+import { tuneConvs } from "../ops/conv_tuner.ts";
 import { LOSS_NAMES, type Losses } from "../pix2pixhd/trainer.ts";
 import { exists } from "./checkpoint_set.ts";
 import { networkPath, type Progress, saveCheckpointSet } from "./checkpoints.ts";
@@ -105,6 +106,8 @@ export async function train(parsed: ParsedOptions, hooks: TrainHooks = {}): Prom
         epochIter += batchSize;
         const losses = await trainer.step(batch);
         const stepSeconds = (performance.now() - t0) / 1000;
+        // The conv shapes of the first steps, timed once for their kernel (see conv_tuner.ts).
+        await tuneConvs(print);
         busy += stepSeconds;
         steps++;
         checkFinite(losses, epoch, totalSteps);

@@ -58,6 +58,10 @@ export class Runtime {
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #lastKernel = "";
+  /** The buffers bound by the work recorded since the last submission. */
+  readonly #recorded = new Set<GPUBuffer>();
+  /** While {@linkcode Runtime.gpuTime} measures: its query set and the passes begun. */
+  #timing: { set: GPUQuerySet; passes: number } | null = null;
   /** Dispatches recorded since the runtime was made. */
   dispatches = 0;
 
@@ -65,7 +69,10 @@ export class Runtime {
   constructor(gpu: Gpu) {
     this.gpu = gpu;
     this.device = gpu.device;
-    this.pool = new BufferPool(gpu.device);
+    this.pool = new BufferPool(gpu.device, {
+      pending: (buffer) => this.#recorded.has(buffer),
+      flush: () => this.flush(),
+    });
     this.#paramBuffer = gpu.device.createBuffer({
       size: PARAM_SLOT * PARAM_SLOTS,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
@@ -130,13 +137,16 @@ export class Runtime {
     const entries: GPUBindGroupEntry[] = [
       { binding: 0, resource: { buffer: this.#paramBuffer, offset, size: PARAM_SLOT } },
     ];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    buffers.forEach((buffer, i) => {
+      entries.push({ binding: i + 1, resource: { buffer } });
+      this.#recorded.add(buffer);
+    });
     const bindGroup = this.device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries,
     });
     this.#encoder ??= this.device.createCommandEncoder();
-    this.#pass ??= this.#encoder.beginComputePass();
+    this.#pass ??= this.#beginPass(this.#encoder);
     this.#pass.setPipeline(pipeline);
     this.#pass.setBindGroup(0, bindGroup);
     this.#pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
@@ -157,6 +167,7 @@ export class Runtime {
     this.#endPass();
     this.#encoder ??= this.device.createCommandEncoder();
     this.#encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.#recorded.add(src).add(dst);
   }
 
   /** Submits everything recorded so far. Does not wait for the GPU. */
@@ -169,6 +180,7 @@ export class Runtime {
     this.device.queue.submit([this.#encoder.finish()]);
     this.#encoder = null;
     this.#slot = 0;
+    this.#recorded.clear();
   }
 
   /** Writes bytes into a buffer, after every dispatch recorded so far. */
@@ -213,6 +225,54 @@ export class Runtime {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     await this.check();
+  }
+
+  /**
+   * Runs `fn` and returns the GPU time in milliseconds of the dispatches it records, from
+   * timestamp queries around their compute pass: null where the device has no timestamp queries,
+   * or where `fn` recorded nothing or more than one pass (a copy or a write in between).
+   */
+  async gpuTime(fn: () => void): Promise<number | null> {
+    if (!this.gpu.hasTimestamps) {
+      fn();
+      return null;
+    }
+    this.flush();
+    const set = this.device.createQuerySet({ type: "timestamp", count: 2 });
+    const timing = { set, passes: 0 };
+    this.#timing = timing;
+    try {
+      fn();
+    } finally {
+      this.#endPass();
+      this.#timing = null;
+    }
+    const resolved = this.device.createBuffer({
+      size: 16,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    try {
+      if (timing.passes !== 1) return null;
+      this.#encoder ??= this.device.createCommandEncoder();
+      this.#encoder.resolveQuerySet(set, 0, 2, resolved, 0);
+      const [t0, t1] = new BigUint64Array(await this.read(resolved, 16));
+      return Number(t1 - t0) / 1e6;
+    } finally {
+      set.destroy();
+      resolved.destroy();
+    }
+  }
+
+  #beginPass(encoder: GPUCommandEncoder): GPUComputePassEncoder {
+    const timing = this.#timing;
+    if (!timing || timing.passes++ > 0) return encoder.beginComputePass();
+    return encoder.beginComputePass({
+      timestampWrites: {
+        querySet: timing.set,
+        beginningOfPassWriteIndex: 0,
+        endOfPassWriteIndex: 1,
+      },
+    });
   }
 
   #endPass(): void {

@@ -10,6 +10,7 @@ import {
   withConvKernel,
   withSplitK,
 } from "./conv_gemm.ts";
+import { CONV_VARIANTS } from "./conv_tuner.ts";
 
 interface Case {
   n: number;
@@ -260,7 +261,7 @@ const largeCases: [string, Case][] = [
   ["3×3 from 70 to 19 channels on 2×9×11", { ...large, cin: 70, cout: 19 }],
 ]; // deno-fmt-ignore
 for (const [name, c] of largeCases) {
-  for (const kernel of ["register", "tiled"] as const) {
+  for (const kernel of CONV_VARIANTS) {
     for (const splitK of [1, 4]) {
       Deno.test(`conv2d ${name}, ${kernel} kernels, split-K ${splitK}, matches float64`, async () => {
         await gpu();
@@ -332,14 +333,15 @@ Deno.test("PIX2PIXHD_CONV_SPLITK is a whole number of splits, named when bad", (
   assert.throws(() => parseSplitK("two"), /current value is 'two'/);
 });
 
-Deno.test("PIX2PIXHD_CONV_KERNEL names a kernel family, named when bad", () => {
+Deno.test("PIX2PIXHD_CONV_KERNEL names a kernel, named when bad", () => {
   assert.equal(parseConvKernel(undefined), null);
   assert.equal(parseConvKernel(""), null);
   assert.equal(parseConvKernel("tiled"), "tiled");
   assert.equal(parseConvKernel("register"), "register");
+  assert.equal(parseConvKernel("tiled-8x4"), "tiled-8x4");
   assert.throws(
-    () => parseConvKernel("fast"),
-    /PIX2PIXHD_CONV_KERNEL must be 'register' or 'tiled': current value is 'fast'/,
+    () => parseConvKernel("tiled-2x2"),
+    /PIX2PIXHD_CONV_KERNEL must be one of tiled, register, tiled-4x4, tiled-4x8, tiled-8x4, tiled-8x8: current value is 'tiled-2x2'/,
   );
 });
 

@@ -12,6 +12,7 @@ import { type Kernel, runtime } from "../gpu/kernel.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import src from "./conv2d.wgsl" with { type: "text" };
 import { TILED_BK, tiledBlock, tiledKernel, type TiledTile } from "./conv_tiled.ts";
+import { CONV_VARIANTS, type ConvVariant, tunedVariant, type TuneSample } from "./conv_tuner.ts";
 
 /** The geometry of a convolution, as seen from its (non-transposed) conv2d. */
 export interface ConvGeometry {
@@ -73,14 +74,24 @@ function scratch(what: string, floats: number): GPUBuffer {
 }
 
 /**
- * Rearranges a (Cout, Cin, KH, KW) weight for `correlate`: (a, th, tw, b padded to outp), with
- * (a, b) = (ci, co), or (co, ci) if `swap`; tap t reads kernel index k0 + step·t.
+ * Which taps of a (Cout, Cin, KH, KW) weight one `correlate` uses, and how: the correlation's
+ * kernel is th × tw taps, tap t reading kernel index k0 + step·t; its input channels are the
+ * weight's Cin and its outputs Cout, or the other way round if `swap` (the input gradient).
  */
-function pack(
-  w: Tensor,
-  o: { th: number; tw: number; ky0: number; kx0: number; step: number; swap: boolean },
-  outp: number,
-): GPUBuffer {
+interface Taps {
+  th: number;
+  tw: number;
+  ky0: number;
+  kx0: number;
+  step: number;
+  swap: boolean;
+}
+
+/**
+ * Rearranges a (Cout, Cin, KH, KW) weight for the register kernel of `correlate`: (a, th, tw, b
+ * padded to outp), with (a, b) = (ci, co), or (co, ci) if `swap`.
+ */
+function pack(w: Tensor, o: Taps, outp: number): GPUBuffer {
   const [cout, cin, kh, kw] = w.shape;
   const a = o.swap ? cout : cin;
   const total = a * o.th * o.tw * outp;
@@ -94,13 +105,13 @@ function pack(
 /** What one `correlate` dispatch computes (see conv2d.wgsl). */
 interface Correlation {
   x: Tensor;
-  /** Packed weights (Cin, kh, kw, Coutp) and their output channel count. */
-  wt: GPUBuffer;
+  /** The weight (Cout, Cin, KH, KW) and the taps of it this correlation uses. */
+  w: Tensor;
+  taps: Taps;
+  /** Output channels. */
   cout: number;
   bias: Tensor | null;
   y: Tensor;
-  kh: number;
-  kw: number;
   stride: number;
   py: number;
   px: number;
@@ -125,8 +136,8 @@ function correlateTile(c: Correlation): Tile {
     // Rows and columns are never both straight-line code: SwiftShader (Chrome's WebGPU
     // fallback adapter) crashes its GPU process compiling the fully unrolled tap grid, and on
     // lavapipe a loop over rows of straight-line taps is as fast (3×3, 16 and 64 channels).
-    khc: c.kw <= 4 ? 0 : known(c.kh),
-    kwc: known(c.kw),
+    khc: c.taps.tw <= 4 ? 0 : known(c.taps.th),
+    kwc: known(c.taps.tw),
     s: c.stride,
   };
 }
@@ -135,11 +146,11 @@ function coutPadded(cout: number): number {
   return Math.ceil(cout / 8) * 8;
 }
 
-function correlate(c: Correlation): void {
+function correlate(c: Correlation, variant: ConvVariant): void {
   const [n, cin, h, w] = c.x.shape;
   const [, , outH, outW] = c.y.shape;
   if (n === 0 || c.ho <= 0 || c.wo <= 0 || c.cout === 0) return;
-  if (useTiled(c.cout)) return tiledCorrelate(c);
+  if (variant !== "register") return tiledCorrelate(c, tileOf(variant, c.stride));
   const tile = correlateTile(c);
   const tn = 4 * tile.nb;
   const tm = 4 * tile.mb;
@@ -153,29 +164,34 @@ function correlate(c: Correlation): void {
   const ciPerSplit = Math.ceil(cin / wanted);
   const splits = Math.ceil(cin / ciPerSplit);
   const out = splits === 1 ? c.y.buffer : scratch("split-K parts", splits * c.y.size);
+  const wt = pack(c.w, c.taps, coutPadded(c.cout));
   // deno-fmt-ignore
   const params = [
-    cin, h, w, c.kh, c.kw, c.py, c.px, c.cout, coutPadded(c.cout) / 4, c.ho, c.wo,
+    cin, h, w, c.taps.th, c.taps.tw, c.py, c.px, c.cout, coutPadded(c.cout) / 4, c.ho, c.wo,
     outH, outW, c.os, c.ro, c.rx, tilesX, tiles, c.bias ? 1 : 0, coutBlocks,
     ciPerSplit, c.y.size,
   ];
-  const buffers = [c.x.buffer, c.wt, c.bias?.buffer ?? c.wt, out];
+  const buffers = [c.x.buffer, wt, c.bias?.buffer ?? wt, out];
   rt.dispatch(kernel("correlate", tile), buffers, params, [gx, gy, coutBlocks * splits]);
+  rt.pool.release(wt);
   if (splits > 1) {
     reduceSplits(out, c.y, splits);
     rt.pool.release(out);
   }
 }
 
-/** The conv kernel families: registers only (CPU adapters) or workgroup-tiled (GPUs). */
-export type ConvKernel = "register" | "tiled";
+/**
+ * A conv kernel to force: a variant, or `tiled` (the tiled kernels with the heuristic tile).
+ */
+export type ConvKernel = ConvVariant | "tiled";
 
 /**
  * How the convolutions are tuned. `splitK` forces the number of input-channel splits of the
  * forward and stride-1 input-gradient passes (1: never split), for tests and measurements; null
  * (the default) chooses per layer, or takes the environment variable PIX2PIXHD_CONV_SPLITK where
- * the runtime has one. `kernel` forces a kernel family likewise (PIX2PIXHD_CONV_KERNEL); null
- * chooses the tiled kernels on GPUs and the register kernels on CPU adapters.
+ * the runtime has one. `kernel` forces a kernel likewise (PIX2PIXHD_CONV_KERNEL); null takes
+ * each layer shape's tuned variant (conv_tuner.ts), else the heuristic one: the tiled kernels on
+ * GPUs, the register kernels on CPU adapters and for layers of few output channels.
  */
 export const convTuning: { splitK: number | null; kernel: ConvKernel | null } = {
   splitK: null,
@@ -195,57 +211,120 @@ export async function withConvKernel<T>(kernel: ConvKernel, fn: () => Promise<T>
 
 let envKernel: ConvKernel | null | undefined;
 
-/** PIX2PIXHD_CONV_KERNEL's value as a kernel family, null when unset or empty; throws if bad. */
+/** PIX2PIXHD_CONV_KERNEL's value as a kernel, null when unset or empty; throws if bad. */
 export function parseConvKernel(v: string | undefined): ConvKernel | null {
   if (v === undefined || v === "") return null;
-  if (v !== "register" && v !== "tiled") {
+  if (v !== "tiled" && !CONV_VARIANTS.includes(v as ConvVariant)) {
     throw new RangeError(
-      `PIX2PIXHD_CONV_KERNEL must be 'register' or 'tiled': current value is '${v}'`,
+      `PIX2PIXHD_CONV_KERNEL must be one of tiled, ${
+        CONV_VARIANTS.join(", ")
+      }: current value is '${v}'`,
     );
   }
-  return v;
+  return v as ConvKernel;
 }
 
-/** The fewest output channels the tiled kernels are chosen for by default. */
+/** The fewest result rows (output channels) the tiled kernels are chosen for by default. */
 const TILED_MIN_CHANNELS = 16;
 
-/** Whether a pass with `cout` result rows runs on the tiled kernels. */
-function useTiled(cout: number): boolean {
-  envKernel ??= parseConvKernel(envVar("PIX2PIXHD_CONV_KERNEL"));
-  const forced = convTuning.kernel ?? envKernel;
-  if (forced !== null) return forced === "tiled";
-  return !runtime().gpu.isFallback && cout >= TILED_MIN_CHANNELS;
+/** The variant a sample run forces (see {@linkcode passSample}). */
+let sampling: ConvVariant | null = null;
+
+/** The tiled variant for `rows` × `cols` results: 8-wide thread tiles where there are many. */
+function tiledFor(rows: number, cols: number): ConvVariant {
+  return `tiled-${rows > 64 ? 8 : 4}x${cols > 64 ? 8 : 4}` as ConvVariant;
 }
 
-/** Workgroups a GPU pass aims for before the tiled kernels split their sums (two waves and more). */
-const TILED_WORKGROUPS = 528;
+/**
+ * The variant of one pass with `rows` × `cols` results: forced, tuned for its `bucket`, or the
+ * heuristic one (and the bucket queued for tuning with `sample`).
+ */
+function chooseVariant(
+  bucket: string,
+  rows: number,
+  cols: number,
+  sample: () => TuneSample,
+): ConvVariant {
+  if (sampling) return sampling;
+  envKernel ??= parseConvKernel(envVar("PIX2PIXHD_CONV_KERNEL"));
+  const forced = convTuning.kernel ?? envKernel;
+  if (forced === "tiled") return tiledFor(rows, cols);
+  if (forced !== null) return forced;
+  const heuristic = runtime().gpu.isFallback || rows < TILED_MIN_CHANNELS
+    ? "register"
+    : tiledFor(rows, cols);
+  return tunedVariant(bucket, sample) ?? heuristic;
+}
 
-/** A tile of TM × TN results a thread for `rows` × `cols` results: 8 where there are many. */
-function tiledTile(rows: number, cols: number, s: number): TiledTile {
-  return { tm: rows > 64 ? 8 : 4, tn: cols > 64 ? 8 : 4, s };
+/** The tile of a tiled variant. */
+function tileOf(v: ConvVariant, s: number): TiledTile {
+  const [tm, tn] = v.slice(6).split("x").map(Number) as [4 | 8, 4 | 8];
+  return { tm, tn, s };
+}
+
+/** Powers of two around `n`: the pixel counts one tuning holds for. */
+function bucketOf(n: number): number {
+  return n <= 1 ? 1 : 2 ** Math.round(Math.log2(n));
+}
+
+/**
+ * A tuning sample of a pass: float inputs of `shapes` (zeros) made on the first run, each run
+ * calling `pass` with the variant forced and freeing its result.
+ */
+function passSample(shapes: number[][], pass: (inputs: Tensor[]) => Tensor): () => TuneSample {
+  return () => {
+    let inputs: Tensor[] | null = null;
+    return {
+      run(variant) {
+        inputs ??= shapes.map((s) => Tensor.from(new Float32Array(s.reduce((a, b) => a * b)), s));
+        sampling = variant;
+        try {
+          pass(inputs).dispose();
+        } finally {
+          sampling = null;
+        }
+      },
+      dispose() {
+        for (const t of inputs ?? []) t.dispose();
+      },
+    };
+  };
+}
+
+/**
+ * Workgroups a pass aims for before the tiled kernels split their sums: on GPUs two waves and
+ * more, on CPU adapters a few per core.
+ */
+function tiledWorkgroups(): number {
+  return runtime().gpu.isFallback ? 16 : 528;
 }
 
 /**
  * Splits of a sum of `len` terms over `blocks` workgroups: forced by `splitK`, else enough for
- * {@linkcode TILED_WORKGROUPS}, each split at least `minLen` terms, all splits of `outFloats`
+ * {@linkcode tiledWorkgroups}, each split at least `minLen` terms, all splits of `outFloats`
  * fitting one binding. Returns the terms per split (a multiple of the staged slice) and the count.
  */
 function tiledSplits(len: number, blocks: number, outFloats: number, minLen: number) {
   const byMemory = Math.max(1, Math.floor(bindingLimit().bytes / (4 * outFloats)));
   const forced = convTuning.splitK ?? splitKFromEnv();
-  const want = forced ?? Math.min(Math.ceil(TILED_WORKGROUPS / blocks), Math.floor(len / minLen));
+  const want = forced ??
+    Math.min(Math.ceil(tiledWorkgroups() / blocks), Math.floor(len / minLen));
   const splits = Math.max(1, Math.min(want, byMemory, Math.ceil(len / TILED_BK)));
   const per = Math.max(TILED_BK, Math.ceil(len / splits / TILED_BK) * TILED_BK);
   return { per, splits: Math.max(1, Math.ceil(len / per)) };
 }
 
-/** `correlate` on the tiled kernel: output channels × pixels, the sum over (ci, ky, kx). */
-function tiledCorrelate(c: Correlation): void {
+/**
+ * `correlate` on the tiled kernel: output channels × pixels, the sum over (c, ty, tx), reading
+ * the weight where it lies (no packed copy).
+ */
+function tiledCorrelate(c: Correlation, tile: TiledTile): void {
   const [n, cin, h, w] = c.x.shape;
   const [, , outH, outW] = c.y.shape;
+  const [, wCin, kh, kw] = c.w.shape;
+  const { th, tw, ky0, kx0, step, swap } = c.taps;
   const pixels = n * c.ho * c.wo;
-  const kTotal = cin * c.kh * c.kw;
-  const tile = tiledTile(c.cout, pixels, c.stride);
+  const kTotal = cin * th * tw;
   const { bm, bn } = tiledBlock(tile);
   const mBlocks = Math.ceil(c.cout / bm);
   const nBlocks = Math.ceil(pixels / bn);
@@ -255,12 +334,16 @@ function tiledCorrelate(c: Correlation): void {
     : { per: Math.max(kTotal, 1), splits: 1 };
   const out = splits === 1 ? c.y.buffer : scratch("split-K parts", splits * c.y.size);
   const rt = runtime();
+  // The weight index of (input channel a, output channel m, tap): a·aStride + m·mStride + tap.
+  const taps = kh * kw;
+  const [aStride, mStride] = swap ? [wCin * taps, taps] : [taps, wCin * taps];
   // deno-fmt-ignore
   const params = [
-    cin, h, w, c.kh, c.kw, c.py, c.px, c.cout, coutPadded(c.cout) / 4, c.ho, c.wo, outH,
-    outW, c.os, c.ro, c.rx, pixels, kTotal, per, c.bias ? 1 : 0, c.y.size, mBlocks, nBlocks,
+    cin, h, w, th, tw, c.py, c.px, c.cout, c.ho, c.wo, outH, outW, c.os, c.ro, c.rx, pixels,
+    kTotal, per, c.bias ? 1 : 0, c.y.size, mBlocks, nBlocks, kw, ky0, kx0, step, aStride,
+    mStride,
   ];
-  const buffers = [c.x.buffer, c.wt, c.bias?.buffer ?? c.wt, out];
+  const buffers = [c.x.buffer, c.w.buffer, c.bias?.buffer ?? c.w.buffer, out];
   const [gx, gy] = rt.grid(nBlocks);
   rt.dispatch(tiledKernel("tiled_correlate", tile), buffers, params, [gx, gy, mBlocks * splits]);
   if (splits > 1) {
@@ -270,13 +353,18 @@ function tiledCorrelate(c: Correlation): void {
 }
 
 /** The weight gradient on the tiled kernel: output channels × (ci, ky, kx), the sum over pixels. */
-function tiledWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry, dw: Tensor): Tensor {
+function tiledWeightGrad(
+  x: Tensor,
+  dy: Tensor,
+  g: ConvGeometry,
+  dw: Tensor,
+  tile: TiledTile,
+): Tensor {
   const [n, cin, h, w] = x.shape;
   const [, cout, ho, wo] = dy.shape;
   const [, , kh, kw] = dw.shape;
   const pixels = n * ho * wo;
   const kTotal = cin * kh * kw;
-  const tile = tiledTile(cout, kTotal, g.stride);
   const { bm, bn } = tiledBlock(tile);
   const mBlocks = Math.ceil(cout / bm);
   const nBlocks = Math.ceil(kTotal / bn);
@@ -361,14 +449,20 @@ export function convForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeome
   const wo = Math.floor((wd + 2 * g.padding - kw) / g.stride) + 1;
   const y = Tensor.empty([n, cout, ho, wo]);
   if (y.size === 0) return y;
+  const cin = x.shape[1];
+  const bucket = `forward ${cin}->${cout} ${kh}x${kw} s${g.stride} p${g.padding} ` +
+    `px${bucketOf(n * ho * wo)}${b ? " bias" : ""}`;
+  const sample = passSample(
+    [x.shape, w.shape, ...(b ? [b.shape] : [])] as number[][],
+    ([xs, ws, bs]) => convForward(xs, ws, bs ?? null, g),
+  );
+  const variant = chooseVariant(bucket, cout, n * ho * wo, sample);
   const taps = { th: kh, tw: kw, ky0: 0, kx0: 0, step: 1, swap: false };
-  const wt = pack(w, taps, coutPadded(cout));
   const p = g.padding;
   // deno-fmt-ignore
   correlate({
-    x, wt, cout, bias: b, y, kh, kw, stride: g.stride, py: p, px: p, ho, wo, os: 1, ro: 0, rx: 0,
-  });
-  runtime().pool.release(wt);
+    x, w, taps, cout, bias: b, y, stride: g.stride, py: p, px: p, ho, wo, os: 1, ro: 0, rx: 0,
+  }, variant);
   return y;
 }
 
@@ -391,7 +485,14 @@ export function convInputGrad(
   const dx = Tensor.empty([n, cin, h, wd]);
   if (dx.size === 0) return dx;
   const s = g.stride;
-  const rt = runtime();
+  const cout = dy.shape[1];
+  const bucket = `input_grad ${cout}->${cin} ${kh}x${kw} s${s} p${g.padding} ` +
+    `px${bucketOf(n * h * wd)}${b ? " bias" : ""}`;
+  const sample = passSample(
+    [dy.shape, w.shape, ...(b ? [b.shape] : [])] as number[][],
+    ([dys, ws, bs]) => convInputGrad(dys, ws, bs ?? null, g, size),
+  );
+  const variant = chooseVariant(bucket, cin, n * h * wd, sample);
   for (let ry = 0; ry < s; ry++) {
     for (let rx = 0; rx < s; rx++) {
       // Rows iy = s·a + ry take the taps ky ≡ ry + padding (mod s): ky = ky0 + s·t, from
@@ -406,14 +507,12 @@ export function convInputGrad(
       const phase = {
         th, tw, ky0: ky0 + s * (th - 1), kx0: kx0 + s * (tw - 1), step: -s, swap: true,
       };
-      const wt = pack(w, phase, coutPadded(cin));
       // deno-fmt-ignore
       correlate({
-        x: dy, wt, cout: cin, bias: b, y: dx, kh: th, kw: tw, stride: 1,
+        x: dy, w, taps: phase, cout: cin, bias: b, y: dx, stride: 1,
         py: th - 1 - cy, px: tw - 1 - cx,
         ho: Math.ceil((h - ry) / s), wo: Math.ceil((wd - rx) / s), os: s, ro: ry, rx,
-      });
-      rt.pool.release(wt);
+      }, variant);
     }
   }
   return dx;
@@ -468,7 +567,14 @@ export function convWeightGrad(
   const dw = Tensor.empty([cout, cin, kh, kw]);
   if (dw.size === 0) return dw;
   if (n * ho === 0 || wo === 0) return zeroFill(dw);
-  if (useTiled(cout)) return tiledWeightGrad(x, dy, g, dw);
+  const bucket = `weight_grad ${cin}->${cout} ${kh}x${kw} s${g.stride} p${g.padding} ` +
+    `px${bucketOf(n * ho * wo)}`;
+  const sample = passSample(
+    [x.shape, dy.shape] as number[][],
+    ([xs, dys]) => convWeightGrad(xs, dys, g, kernelSize),
+  );
+  const variant = chooseVariant(bucket, cout, cin * kh * kw, sample);
+  if (variant !== "register") return tiledWeightGrad(x, dy, g, dw, tileOf(variant, g.stride));
   const rt = runtime();
   const kwv = kw > 4 ? 2 : 1;
   const cq = kwv === 1 && cin > 4 ? 2 : 1;

@@ -7,7 +7,7 @@
 // (conv_tiled.ts), so that the results, acc[(i·4 + c)·TN/4 + j], stay in registers.
 //
 // tiled_correlate: conv2d forward, and one output phase of the input gradient, as `correlate` in
-//   conv2d.wgsl: A = the packed weight (K = Cin·KH·KW rows of Coutp), B = the input gathered at
+//   conv2d.wgsl: A = the weight read where it lies (K = Cin·KH·KW rows), B = the input gathered at
 //   pixel q = (n, oy, ox) and k = (ci, ky, kx), zero outside the image. Grid x·y: pixel blocks;
 //   z: split · m_blocks + channel block; split s sums k in [s·k_per_split, (s + 1)·k_per_split)
 //   into its own copy of y (reduce_splits in conv2d.wgsl then sums them in a fixed order).
@@ -26,15 +26,19 @@ var<workgroup> Bs: array<vec4f, BK * BW>;  // [kk][n / 4]
 struct TiledParams {
   cin: u32, h: u32, w: u32, kh: u32,
   kw: u32, py: i32, px: i32, cout: u32,
-  coutv: u32, ho: u32, wo: u32, out_h: u32,
-  out_w: u32, os: u32, ro: u32, rx: u32,
-  pixels: u32, k_total: u32, k_per_split: u32, has_bias: u32,
-  split_len: u32, m_blocks: u32, n_blocks: u32,
+  ho: u32, wo: u32, out_h: u32, out_w: u32,
+  os: u32, ro: u32, rx: u32, pixels: u32,
+  k_total: u32, k_per_split: u32, has_bias: u32, split_len: u32,
+  m_blocks: u32, n_blocks: u32, w_kw: u32, ky0: i32,
+  kx0: i32, step: i32, a_stride: u32, m_stride: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: TiledParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;  // (N, Cin, H, W)
-@group(0) @binding(2) var<storage, read> wt: array<vec4f>;  // (Cin, KH, KW, Coutp / 4)
+// The weight where it lies, (Cout, Cin, KH, KW) of the conv: tap (ty, tx) < (KH, KW) of this
+// correlation (p.kh, p.kw) of input channel a and output channel m is
+// wt[a·a_stride + m·m_stride + (ky0 + step·ty)·w_kw + kx0 + step·tx].
+@group(0) @binding(2) var<storage, read> wt: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;  // (Cout), read if has_bias
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;  // (N, Cout, out_h, out_w)
 
@@ -53,6 +57,12 @@ fn pixels4(q0: u32) -> Pixels {
   let rem = q % hw;
   return Pixels(q < vec4u(p.pixels), vec4i((rem / p.wo) * S) - p.py,
                 vec4i((rem % p.wo) * S) - p.px, (q / hw) * (p.cin * p.h * p.w));
+}
+
+// The weight of output channel m at tap offset wk, or 0 past the channels or where !ok.
+fn w_at(wk: u32, m: u32, ok: bool) -> f32 {
+  let inside = ok && m < p.cout;
+  return select(0.0, wt[select(0u, wk + m * p.m_stride, inside)], inside);
 }
 
 // y's index (without the channel) of four consecutive output pixels from q0.
@@ -83,15 +93,21 @@ fn tiled_correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let bq = lid % BW;
   let brow = lid / BW;
   let px = pixels4(q0 + 4u * bq);
-  // A: vec4 column aq (channels m0 + 4·aq ..), rows arow + j·(256 / AW).
-  let aq = lid % AW;
-  let arow = lid / AW;
-  let acol = m0 / 4u + aq;
+  // A: row akk of the slice, channels m0 + 4·(aq + 16·j) ...
+  let akk = lid % BK;
+  let aq = lid / BK;
   for (var kb = k0; kb < k1; kb += BK) {
-    for (var kk = arow; kk < BK; kk += 256u / AW) {
-      let k = kb + kk;
-      let ok = k < k1 && acol < p.coutv;
-      As[kk * AW + aq] = select(vec4f(), wt[select(0u, k * p.coutv + acol, ok)], ok);
+    let k = kb + akk;
+    let kok = k < k1;
+    let a = k / taps;
+    let r = k % taps;
+    let wy = p.ky0 + p.step * i32(r / p.kw);
+    let wx = p.kx0 + p.step * i32(r % p.kw);
+    let wk = a * p.a_stride + u32(wy * i32(p.w_kw) + wx);
+    for (var j = 0u; j < AW / 16u; j++) {
+      let m = m0 + 4u * (aq + 16u * j);
+      As[akk * AW + aq + 16u * j] = vec4f(w_at(wk, m, kok), w_at(wk, m + 1u, kok),
+                                          w_at(wk, m + 2u, kok), w_at(wk, m + 3u, kok));
     }
     for (var kk = brow; kk < BK; kk += 256u / BW) {
       let k = kb + kk;
