@@ -236,6 +236,12 @@ export class InstanceNorm2d extends Layer {
     }
     return instanceNorm2d(x, { eps: this.#eps });
   }
+
+  /** relu(forward(x)), in the norm's own passes (what {@linkcode Sequential} runs for the pair). */
+  forwardRelu(x: Tensor): Tensor {
+    if (x.shape[1] !== this.numFeatures) return this.forward(x); // throws the same error
+    return instanceNorm2d(x, { eps: this.#eps, relu: true });
+  }
 }
 
 /** PyTorch's `ReflectionPad2d`. */
@@ -337,12 +343,15 @@ export class Sequential extends Layer {
     this.layers = [...layers];
   }
 
-  /** Runs every layer in turn. */
+  /** Runs every layer in turn; an instance norm followed by a ReLU runs as one fused op. */
   forward(x: Tensor): Tensor {
     let y = x;
     try {
-      for (const layer of this.layers) {
-        const next = layer.forward(y);
+      for (let i = 0; i < this.layers.length; i++) {
+        const layer = this.layers[i];
+        const fused = layer instanceof InstanceNorm2d && this.layers[i + 1] instanceof ReLU;
+        const next = fused ? layer.forwardRelu(y) : layer.forward(y);
+        if (fused) i++;
         if (y !== x && next !== y) y.dispose();
         y = next;
       }

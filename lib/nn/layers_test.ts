@@ -211,3 +211,36 @@ Deno.test("initWeights: pix2pixHD's distributions, repeatable from the seed", as
   throws(() => initWeights(a, { seed: 1.5 }), TypeError);
   for (const m of [a, b, c]) m.dispose();
 });
+
+Deno.test("Sequential runs an instance norm and its ReLU as one op, with the same gradients", async () => {
+  const rt = await gpu();
+  const net = initWeights(
+    new Sequential([
+      new Conv2d(2, 3, { kernelSize: 3, padding: 1 }),
+      new InstanceNorm2d(3),
+      new ReLU(),
+    ]),
+    { seed: 5 },
+  );
+  const conv = net.layers[0] as Conv2d;
+  const x = input([1, 2, 9, 10], 6);
+  const dy = input([1, 3, 9, 10], 7);
+  const grads = async (fn: () => Tensor) => {
+    const before = rt.dispatches;
+    const y = fn();
+    y.backward(dy);
+    const out = [await y.data(), await conv.weight.grad!.data(), rt.dispatches - before];
+    conv.weight.grad!.dispose();
+    conv.weight.grad = null;
+    conv.bias!.grad?.dispose();
+    conv.bias!.grad = null;
+    y.dispose();
+    return out;
+  };
+  const [y, dw, n] = await grads(() => net.forward(x));
+  const [yRef, dwRef, nRef] = await grads(() => relu(instanceNorm2d(conv.forward(x))));
+  deepEqual(y, yRef);
+  deepEqual(dw, dwRef);
+  equal(n, (nRef as number) - 2);
+  net.dispose();
+});

@@ -41,6 +41,11 @@ function chunking(size: number, cpu: boolean): [number, number] {
 export interface InstanceNorm2dOptions {
   /** Added to the variance before the square root (default 1e-5, as PyTorch). */
   eps?: number;
+  /**
+   * ReLU applied to the result in the same passes (default false): `relu(instanceNorm2d(x))`
+   * with the same values and gradients, in two fewer dispatches and passes over the data.
+   */
+  relu?: boolean;
 }
 
 /**
@@ -71,7 +76,8 @@ export function instanceNorm2d(x: Tensor, options: InstanceNorm2dOptions = {}): 
   const rt = runtime();
   const planes = n * c;
   const [chunks, per] = chunking(h * w, rt.gpu.isFallback);
-  const params = [planes, h * w, chunks, per, f32bits(eps)];
+  const fused = options.relu ?? false;
+  const params = [planes, h * w, chunks, per, f32bits(eps), fused ? 1 : 0];
   const grid = rt.grid(planes * chunks);
 
   const part = Tensor.empty([planes, chunks, 2]);
@@ -81,11 +87,13 @@ export function instanceNorm2d(x: Tensor, options: InstanceNorm2dOptions = {}): 
   rt.dispatch(K.normalize, [x.buffer, part.buffer, y.buffer, stats.buffer], params, grid);
   part.dispose();
 
-  record(y, "instance_norm2d", [x], [y, stats], (dy, [ys, st]) => {
+  // The backward needs y before the ReLU: fused, it recomputes it from x.
+  const name = fused ? "instance_norm2d_relu" : "instance_norm2d";
+  record(y, name, [x], [fused ? x : y, stats], (dy, [ys, st]) => {
     const gpart = Tensor.empty([planes, chunks, 2]);
     const dx = Tensor.empty(x.shape);
     const buffers = [ys.buffer, dy.buffer, gpart.buffer, st.buffer, dx.buffer];
-    rt.dispatch(K.grad_sums, buffers.slice(0, 3), params, grid);
+    rt.dispatch(K.grad_sums, buffers.slice(0, 4), params, grid);
     rt.dispatch(K.grad_apply, buffers, params, grid);
     gpart.dispose();
     return [dx];

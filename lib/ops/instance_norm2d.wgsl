@@ -14,8 +14,11 @@
 //                                      threads' triples each, then one thread merges those 16.
 //   normalize:   x, part -> y, stats   every thread merges its plane's chunks (few) in order;
 //                                      one saves (shift, mean - shift, rstd) for the backward.
-//   grad_sums:   y, dy -> gpart        per chunk (sum dy, sum dy * y), reduced the same way.
+//   grad_sums:   y, dy, stats -> gpart per chunk (sum dy, sum dy * y), reduced the same way.
 //   grad_apply:  y, dy, stats, gpart -> dx
+// With ReLU fused (relu 1): normalize writes max(y, 0); the backward gets x in place of y and
+// recomputes y from it and the stats with normalize's own expression (so the same bits), and
+// passes dy only where y > 0, as ReLU's backward would.
 // Every merge and sum runs in a fixed order, so results do not depend on scheduling.
 // Workgroups form a 2D grid: w = wid.y * nwg.x + wid.x = q * chunks + chunk.
 
@@ -25,6 +28,7 @@ struct Params {
   chunks: u32,  // chunks per plane
   per: u32,  // elements per thread per chunk
   eps: f32,
+  relu: u32,  // 1: ReLU fused (see the header)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -37,6 +41,7 @@ struct Params {
 // stats: per plane, the shift (its first element), the mean minus the shift, and rstd.
 @group(0) @binding(4) var<storage, read_write> stats: array<f32>;  // (planes, 3)
 
+// y_in: y, or with ReLU fused the input x, y then recomputed from it and the stats.
 @group(0) @binding(1) var<storage, read> y_in: array<f32>;  // (N, C, H, W)
 @group(0) @binding(2) var<storage, read> dy: array<f32>;  // (N, C, H, W)
 // gpart: per chunk, the sums of dy and of dy * y.
@@ -49,6 +54,18 @@ var<workgroup> sums: array<vec2f, 256>;  // (sum dy, sum dy * y) per thread
 
 fn workgroup_index(wid: vec3u, nwg: vec3u) -> u32 {
   return wid.y * nwg.x + wid.x;
+}
+
+// The normalized value at i (of plane q): y_in[i], or with ReLU fused recomputed from x as
+// `normalize` computed it (the same bits).
+fn y_at(i: u32, q: u32) -> f32 {
+  if (p.relu == 0u) { return y_in[i]; }
+  return ((y_in[i] - stats_in[3u * q]) - stats_in[3u * q + 1u]) * stats_in[3u * q + 2u];
+}
+
+// The gradient reaching y at i, given y there: with ReLU fused, only where y > 0.
+fn dy_at(i: u32, v: f32) -> f32 {
+  return select(dy[i], 0.0, p.relu != 0u && !(v > 0.0));
 }
 
 @compute @workgroup_size(256)
@@ -90,7 +107,8 @@ fn normalize(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   }
   let end = base + min(p.size, (w % p.chunks + 1u) * chunk);
   for (var i = base + (w % p.chunks) * chunk + lid; i < end; i += 256u) {
-    y[i] = ((x[i] - shift) - t.y) * rstd;
+    let v = ((x[i] - shift) - t.y) * rstd;
+    y[i] = select(v, max(v, 0.0), p.relu != 0u);
   }
 }
 
@@ -99,13 +117,15 @@ fn grad_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
              @builtin(local_invocation_index) lid: u32) {
   let w = workgroup_index(wid, nwg);
   if (w >= p.planes * p.chunks) { return; }
-  let base = (w / p.chunks) * p.size;
+  let q = w / p.chunks;
+  let base = q * p.size;
   let chunk = 256u * p.per;
   let end = base + min(p.size, (w % p.chunks + 1u) * chunk);
   var s = vec2f(0.0);
   for (var i = base + (w % p.chunks) * chunk + lid; i < end; i += 256u) {
-    let g = dy[i];
-    s += vec2f(g, g * y_in[i]);
+    let v = y_at(i, q);
+    let g = dy_at(i, v);
+    s += vec2f(g, g * v);
   }
   sums[lid] = s;
   workgroupBarrier();
@@ -140,6 +160,7 @@ fn grad_apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
   let rstd = stats_in[3u * q + 2u];
   let end = base + min(p.size, (w % p.chunks + 1u) * chunk);
   for (var i = base + (w % p.chunks) * chunk + lid; i < end; i += 256u) {
-    dx[i] = rstd * (dy[i] - m.x - y_in[i] * m.y);
+    let v = y_at(i, q);
+    dx[i] = rstd * (dy_at(i, v) - m.x - v * m.y);
   }
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { assertClose, checkOp, gpu, randn } from "../../tests/check.ts";
 import { backward, noGrad } from "../tensor/autograd.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import { relu } from "./elementwise.ts";
 import { instanceNorm2d } from "./instance_norm2d.ts";
 
 /** The float64 reference: two-pass mean and biased variance per (n, c) plane. */
@@ -65,6 +66,39 @@ for (const shape of [[2, 1, 130, 131], [1, 1, 300, 301]]) {
     for (const t of [x, dy, y]) t.dispose();
   });
 }
+
+for (const shape of [[2, 3, 5, 7], [1, 2, 9, 11]]) {
+  Deno.test(`instanceNorm2d with ReLU fused, [${shape}], matches the reference and its gradient`, () =>
+    checkOp({
+      inputs: [{ shape }],
+      gpu: ([x]) => instanceNorm2d(x, { relu: true }),
+      ref: ([x]) => reference(x, shape).map((v) => Math.max(v, 0)),
+    }));
+}
+
+Deno.test("instanceNorm2d with ReLU fused gives relu(instanceNorm2d) bit for bit, in fewer dispatches", async () => {
+  const rt = await gpu();
+  const shape = [2, 3, 71, 83];
+  const x64 = randn(2 * 3 * 71 * 83, 21);
+  const dy = Tensor.from(Float32Array.from(randn(x64.length, 22)), shape);
+  const run = async (fused: boolean) => {
+    const x = Tensor.from(Float32Array.from(x64), shape);
+    x.requiresGrad = true;
+    const before = rt.dispatches;
+    const y = fused ? instanceNorm2d(x, { relu: true }) : relu(instanceNorm2d(x));
+    backward(y, dy);
+    const out = { y: await y.data(), dx: await x.grad!.data(), dispatches: rt.dispatches - before };
+    x.dispose(), y.dispose();
+    return out;
+  };
+  const fused = await run(true);
+  const plain = await run(false);
+  assert.deepEqual(fused.y, plain.y);
+  assert.deepEqual(fused.dx, plain.dx);
+  assert.equal(fused.dispatches, plain.dispatches - 2);
+  assert.ok(fused.y.some((v) => v === 0));
+  dy.dispose();
+});
 
 Deno.test("instanceNorm2d stays exact for 1000 + noise (E[x^2] - E[x]^2 would not)", () => {
   const shape = [2, 3, 6, 5];
