@@ -9,7 +9,7 @@
  * @module
  */
 
-import { getGpu, type Gpu } from "./device.ts";
+import { envVar, getGpu, type Gpu } from "./device.ts";
 import { BufferPool } from "./pool.ts";
 
 /** A compute kernel: WGSL source and the entry point to run. */
@@ -73,6 +73,7 @@ export class Runtime {
       pending: (buffer) => this.#recorded.has(buffer),
       flush: () => this.flush(),
     });
+    this.pool.lean = parsePoolMode(envVar("PIX2PIXHD_POOL")) !== "keep";
     this.#paramBuffer = gpu.device.createBuffer({
       size: PARAM_SLOT * PARAM_SLOTS,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
@@ -279,6 +280,19 @@ export class Runtime {
     this.#pass?.end();
     this.#pass = null;
   }
+}
+
+/**
+ * PIX2PIXHD_POOL: `lean` (the default: idle buffers are destroyed rather than the pool growing
+ * past its peak) or `keep` (kept buffers are only reused); null when unset or empty; throws if
+ * bad.
+ */
+export function parsePoolMode(v: string | undefined): "lean" | "keep" | null {
+  if (v === undefined || v === "") return null;
+  if (v !== "lean" && v !== "keep") {
+    throw new RangeError(`PIX2PIXHD_POOL must be 'lean' or 'keep': current value is '${v}'`);
+  }
+  return v;
 }
 
 let current: Runtime | undefined;

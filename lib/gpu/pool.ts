@@ -58,6 +58,11 @@ export class BufferPool {
   #inUse = 0;
   #allocated = 0;
   #peak = 0;
+  /**
+   * Whether to destroy idle buffers rather than grow past the peak (needs the hooks). Off, kept
+   * buffers are only reused.
+   */
+  lean = true;
 
   /** An empty pool of `device`'s buffers; `hooks` lets it destroy buffers safely mid-step. */
   constructor(device: GPUDevice, hooks: PoolHooks | null = null) {
@@ -73,7 +78,7 @@ export class BufferPool {
       this.#inUse += reused.size;
       return reused;
     }
-    if (this.#hooks) this.#evict(size);
+    if (this.#hooks && this.lean) this.#evict(size);
     this.#inUse += size;
     this.#allocated += size;
     this.#peak = Math.max(this.#peak, this.#allocated);
