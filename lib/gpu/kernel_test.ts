@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { gpu } from "../../tests/check.ts";
 import { adapterLine, backendOf } from "./device.ts";
-import { GpuKernelError } from "./kernel.ts";
+import { GpuKernelError, parsePoolMode } from "./kernel.ts";
 import { sizeClass } from "./pool.ts";
 
 Deno.test("the device asks for the adapter's own limits", async () => {
@@ -76,5 +76,15 @@ Deno.test("the backend is told from DENO_WEBGPU_BACKEND, the OS, and Mesa's two 
   assert.equal(
     adapterLine({ adapter: "NVIDIA H200", backend: "Vulkan" }),
     "adapter: NVIDIA H200, Vulkan",
+  );
+});
+
+Deno.test("PIX2PIXHD_POOL is lean or keep, named when bad", () => {
+  assert.equal(parsePoolMode(undefined), null);
+  assert.equal(parsePoolMode(""), null);
+  assert.equal(parsePoolMode("keep"), "keep");
+  assert.throws(
+    () => parsePoolMode("small"),
+    /PIX2PIXHD_POOL must be 'lean' or 'keep': current value is 'small'/,
   );
 });
