@@ -25,16 +25,22 @@ interface Case {
   bias: boolean;
 }
 
-/** conv2d in float64 on the CPU: x (N, Cin, H, W), w (Cout, Cin, kh, kw), b (Cout). */
-function reference(c: Case, x: Float64Array, w: Float64Array, b?: Float64Array): Float64Array {
-  const ho = Math.floor((c.h + 2 * c.padding - c.kh) / c.stride) + 1;
-  const wo = Math.floor((c.w + 2 * c.padding - c.kw) / c.stride) + 1;
-  const y = new Float64Array(c.n * c.cout * ho * wo);
+/** The output size of case `c`. */
+function outSize(c: Case): [number, number] {
+  return [
+    Math.floor((c.h + 2 * c.padding - c.kh) / c.stride) + 1,
+    Math.floor((c.w + 2 * c.padding - c.kw) / c.stride) + 1,
+  ];
+}
+
+/** Calls `visit` with the output, input and weight index of every product conv2d sums. */
+function eachProduct(c: Case, visit: (yi: number, xi: number, wi: number) => void): void {
+  const [ho, wo] = outSize(c);
   for (let n = 0; n < c.n; n++) {
     for (let co = 0; co < c.cout; co++) {
       for (let oy = 0; oy < ho; oy++) {
         for (let ox = 0; ox < wo; ox++) {
-          let s = b ? b[co] : 0;
+          const yi = ((n * c.cout + co) * ho + oy) * wo + ox;
           for (let ci = 0; ci < c.cin; ci++) {
             for (let ky = 0; ky < c.kh; ky++) {
               const iy = oy * c.stride - c.padding + ky;
@@ -42,16 +48,26 @@ function reference(c: Case, x: Float64Array, w: Float64Array, b?: Float64Array):
               for (let kx = 0; kx < c.kw; kx++) {
                 const ix = ox * c.stride - c.padding + kx;
                 if (ix < 0 || ix >= c.w) continue;
-                s += x[((n * c.cin + ci) * c.h + iy) * c.w + ix] *
-                  w[((co * c.cin + ci) * c.kh + ky) * c.kw + kx];
+                visit(
+                  yi,
+                  ((n * c.cin + ci) * c.h + iy) * c.w + ix,
+                  ((co * c.cin + ci) * c.kh + ky) * c.kw + kx,
+                );
               }
             }
           }
-          y[((n * c.cout + co) * ho + oy) * wo + ox] = s;
         }
       }
     }
   }
+}
+
+/** conv2d in float64 on the CPU: x (N, Cin, H, W), w (Cout, Cin, kh, kw), b (Cout). */
+function reference(c: Case, x: Float64Array, w: Float64Array, b?: Float64Array): Float64Array {
+  const [ho, wo] = outSize(c);
+  const y = new Float64Array(c.n * c.cout * ho * wo);
+  if (b) y.forEach((_, i) => (y[i] = b[Math.floor(i / (ho * wo)) % c.cout]));
+  eachProduct(c, (yi, xi, wi) => (y[yi] += x[xi] * w[wi]));
   return y;
 }
 
@@ -208,38 +224,14 @@ for (const splitK of [1, 3]) {
   }
 }
 
-/**
- * The output, input gradient and weight gradient of conv2d in float64 for the upstream gradient
- * dy, by the loops of {@linkcode reference}.
- */
+/** The output, input gradient and weight gradient of conv2d in float64 for the gradient dy. */
 function referenceGrads(c: Case, x: Float64Array, w: Float64Array, dy: Float64Array) {
-  const ho = Math.floor((c.h + 2 * c.padding - c.kh) / c.stride) + 1;
-  const wo = Math.floor((c.w + 2 * c.padding - c.kw) / c.stride) + 1;
   const dx = new Float64Array(x.length);
   const dw = new Float64Array(w.length);
-  for (let n = 0; n < c.n; n++) {
-    for (let co = 0; co < c.cout; co++) {
-      for (let oy = 0; oy < ho; oy++) {
-        for (let ox = 0; ox < wo; ox++) {
-          const g = dy[((n * c.cout + co) * ho + oy) * wo + ox];
-          for (let ci = 0; ci < c.cin; ci++) {
-            for (let ky = 0; ky < c.kh; ky++) {
-              const iy = oy * c.stride - c.padding + ky;
-              if (iy < 0 || iy >= c.h) continue;
-              for (let kx = 0; kx < c.kw; kx++) {
-                const ix = ox * c.stride - c.padding + kx;
-                if (ix < 0 || ix >= c.w) continue;
-                const xi = ((n * c.cin + ci) * c.h + iy) * c.w + ix;
-                const wi = ((co * c.cin + ci) * c.kh + ky) * c.kw + kx;
-                dx[xi] += w[wi] * g;
-                dw[wi] += x[xi] * g;
-              }
-            }
-          }
-        }
-      }
-    }
-  }
+  eachProduct(c, (yi, xi, wi) => {
+    dx[xi] += w[wi] * dy[yi];
+    dw[wi] += x[xi] * dy[yi];
+  });
   return { y: reference(c, x, w), dx, dw };
 }
 
@@ -265,8 +257,7 @@ for (const [name, c] of largeCases) {
     for (const splitK of [1, 4]) {
       Deno.test(`conv2d ${name}, ${kernel} kernels, split-K ${splitK}, matches float64`, async () => {
         await gpu();
-        const ho = Math.floor((c.h + 2 * c.padding - c.kh) / c.stride) + 1;
-        const wo = Math.floor((c.w + 2 * c.padding - c.kw) / c.stride) + 1;
+        const [ho, wo] = outSize(c);
         const rand = (n: number, k: number) =>
           Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + k) * Math.cos(i * 0.17));
         const xs = rand(c.n * c.cin * c.h * c.w, 1);
