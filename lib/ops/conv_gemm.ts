@@ -174,10 +174,7 @@ function correlate(c: Correlation, variant: ConvVariant): void {
   const buffers = [c.x.buffer, wt, c.bias?.buffer ?? wt, out];
   rt.dispatch(kernel("correlate", tile), buffers, params, [gx, gy, coutBlocks * splits]);
   rt.pool.release(wt);
-  if (splits > 1) {
-    reduceSplits(out, c.y, splits);
-    rt.pool.release(out);
-  }
+  reduceSplits(out, c.y, splits);
 }
 
 /**
@@ -199,13 +196,22 @@ export const convTuning: { splitK: number | null; kernel: ConvKernel | null } = 
 };
 
 /** Runs `fn` with {@linkcode convTuning}'s `kernel` forced to `kernel`, then restores it. */
-export async function withConvKernel<T>(kernel: ConvKernel, fn: () => Promise<T>): Promise<T> {
-  const before = convTuning.kernel;
-  convTuning.kernel = kernel;
+export function withConvKernel<T>(kernel: ConvKernel, fn: () => Promise<T>): Promise<T> {
+  return withTuning("kernel", kernel, fn);
+}
+
+/** Runs `fn` with {@linkcode convTuning}'s `key` set to `value`, then restores it. */
+async function withTuning<K extends keyof typeof convTuning, T>(
+  key: K,
+  value: (typeof convTuning)[K],
+  fn: () => Promise<T>,
+): Promise<T> {
+  const before = convTuning[key];
+  convTuning[key] = value;
   try {
     return await fn();
   } finally {
-    convTuning.kernel = before;
+    convTuning[key] = before;
   }
 }
 
@@ -346,10 +352,7 @@ function tiledCorrelate(c: Correlation, tile: TiledTile): void {
   const buffers = [c.x.buffer, c.w.buffer, c.bias?.buffer ?? c.w.buffer, out];
   const [gx, gy] = rt.grid(nBlocks);
   rt.dispatch(tiledKernel("tiled_correlate", tile), buffers, params, [gx, gy, mBlocks * splits]);
-  if (splits > 1) {
-    reduceSplits(out, c.y, splits);
-    rt.pool.release(out);
-  }
+  reduceSplits(out, c.y, splits);
 }
 
 /** The weight gradient on the tiled kernel: output channels × (ci, ky, kx), the sum over pixels. */
@@ -378,22 +381,13 @@ function tiledWeightGrad(
   const [gx, gy] = rt.grid(nBlocks);
   const kernel = tiledKernel("tiled_weight_grad", tile);
   rt.dispatch(kernel, [x.buffer, dy.buffer, parts], params, [gx, gy, mBlocks * splits]);
-  if (splits > 1) {
-    reduceSplits(parts, dw, splits);
-    rt.pool.release(parts);
-  }
+  reduceSplits(parts, dw, splits);
   return dw;
 }
 
 /** Runs `fn` with {@linkcode convTuning}'s `splitK` forced to `splits`, then restores it. */
-export async function withSplitK<T>(splits: number, fn: () => Promise<T>): Promise<T> {
-  const before = convTuning.splitK;
-  convTuning.splitK = splits;
-  try {
-    return await fn();
-  } finally {
-    convTuning.splitK = before;
-  }
+export function withSplitK<T>(splits: number, fn: () => Promise<T>): Promise<T> {
+  return withTuning("splitK", splits, fn);
 }
 
 /** Threads a GPU needs in flight before a conv stops splitting its input channels. */
@@ -539,8 +533,12 @@ function splitRows(rows: number, threads: number, floatsPerSplit: number) {
   return { rowsPerSplit, splits: Math.ceil(rows / rowsPerSplit) };
 }
 
-/** Sums `splits` partial results of `len` values into `out`. */
+/**
+ * Sums `splits` partial results in `parts` into `out` and gives `parts` back to the pool; with
+ * one split `parts` is `out`'s own buffer and there is nothing to do.
+ */
 function reduceSplits(parts: GPUBuffer, out: Tensor, splits: number): void {
+  if (splits === 1) return;
   const rt = runtime();
   rt.dispatch(
     kernel("reduce_splits"),
@@ -548,6 +546,7 @@ function reduceSplits(parts: GPUBuffer, out: Tensor, splits: number): void {
     [out.size, splits],
     rt.grid(Math.ceil(out.size / 256)),
   );
+  rt.pool.release(parts);
 }
 
 /**
@@ -582,7 +581,6 @@ export function convWeightGrad(
   const ciTiles = Math.ceil(cin / (4 * cq));
   const tiles = Math.ceil(cout / (4 * tile.cb)) * ciTiles * kh;
   const rows = n * ho;
-  if (rows === 0 || wo === 0) return zeroFill(dw);
   const { rowsPerSplit, splits } = splitRows(rows, tiles, dw.size);
   const parts = splits === 1 ? dw.buffer : scratch("weight-gradient splits", splits * dw.size);
   const [gx, gy] = rt.grid(Math.ceil(tiles / WG));
@@ -594,10 +592,7 @@ export function convWeightGrad(
     const buffers = [x.buffer, dy.buffer, parts];
     rt.dispatch(kernel("weight_grad", tile), buffers, params, [gx, gy, splits]);
   }
-  if (splits > 1) {
-    reduceSplits(parts, dw, splits);
-    rt.pool.release(parts);
-  }
+  reduceSplits(parts, dw, splits);
   return dw;
 }
 
@@ -624,9 +619,6 @@ export function channelSum(t: Tensor): Tensor {
     [c, h * w, rows, rowsPerSplit, h, total],
     rt.grid(Math.ceil(total / 64)),
   );
-  if (splits > 1) {
-    reduceSplits(parts, out, splits);
-    rt.pool.release(parts);
-  }
+  reduceSplits(parts, out, splits);
   return out;
 }

@@ -76,7 +76,8 @@ export function tiledKernel(entry: Entry, t: TiledTile): Kernel {
   const key = `${t.tm},${t.tn},${t.s}`;
   let code = sources.get(key);
   if (!code) {
-    const consts = `const TM = ${t.tm}u;\nconst TN = ${t.tn}u;\nconst S = ${t.s}u;\n\n`;
+    const consts = `const TM = ${t.tm}u;\nconst TN = ${t.tn}u;\nconst S = ${t.s}u;\n` +
+      `const BK = ${TILED_BK}u;\n\n`;
     let body = fill(src, "mac", macBlock(t.tm, t.tn));
     body = fill(body, "store_y", storeBlock("tiled_correlate", t.tm, t.tn));
     body = fill(body, "store_g", storeBlock("tiled_weight_grad", t.tm, t.tn));

@@ -2,9 +2,10 @@
 // BM × BN block of C = A·B, staging K-slices of BK values of A and B in workgroup memory, each
 // thread holding TM × TN results in registers (rows (ty + 16·i)·4 + c, columns (tx + 16·j)·4 + e,
 // so that its reads of the staged slices are vec4s 16 B apart across the threads). The constants
-// TM, TN (4 or 8) and S (the stride) are filled in above this file, and the multiply-add block
-// (at `@mac`) and the stores of the results (at `@store_y`, `@store_g`) are generated straight-line
-// (conv_tiled.ts), so that the results, acc[(i·4 + c)·TN/4 + j], stay in registers.
+// TM, TN (4 or 8), S (the stride) and BK (TILED_BK) are filled in above this file, and the
+// multiply-add block (at `@mac`) and the stores of the results (at `@store_y`, `@store_g`) are
+// generated straight-line (conv_tiled.ts), so that the results, acc[(i·4 + c)·TN/4 + j], stay
+// in registers.
 //
 // tiled_correlate: conv2d forward, and one output phase of the input gradient, as `correlate` in
 //   conv2d.wgsl: A = the weight read where it lies (K = Cin·KH·KW rows), B = the input gathered at
@@ -14,7 +15,6 @@
 // tiled_weight_grad: dw[co, k] = Σ_q dy[n, co, q] · x gathered at (q, k): A = dy (rows co), B =
 //   the gathered input (columns k), summed over the pixels q of a split.
 
-const BK = 16u;
 const BM = 16u * TM;
 const BN = 16u * TN;
 const AW = BM / 4u;  // vec4s in a staged row of A

@@ -103,8 +103,13 @@ export function resetConvTuner(): void {
   retuned = false;
 }
 
+/** PIX2PIXHD_CONV_TUNE, read once (every conv pass asks for the mode). */
+let envMode: TuneMode | null | undefined;
+
 function mode(): TuneMode {
-  return convTuner.mode ?? parseTuneMode(envVar("PIX2PIXHD_CONV_TUNE")) ?? "on";
+  if (convTuner.mode) return convTuner.mode;
+  if (envMode === undefined) envMode = parseTuneMode(envVar("PIX2PIXHD_CONV_TUNE"));
+  return envMode ?? "on";
 }
 
 /** The cache file, or null where there is none (no file system, or turned off). */
