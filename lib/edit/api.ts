@@ -11,7 +11,8 @@
  * | `GET /api/object?x=&y=` | the object at a pixel |
  * | `GET /api/variants?id=` | the object under each of its class's clusters (PNG data URLs), and their `spread` |
  * | `POST /api/relabel {id, label}` | relabel an object |
- * | `POST /api/paint {points, label, size}` | a brush stroke |
+ * | `POST /api/paint {points, label, size, shape?}` | a brush stroke (`"square"`, the default, or `"round"`) |
+ * | `POST /api/fill {x, y, label}` | fill the region around a pixel with a class |
  * | `POST /api/add {mask (base64, H·W bytes), label, cluster?}` | add an object |
  * | `POST /api/style {id, cluster}` or `{id, vector}` | set an object's style |
  * | `POST /api/undo`, `/api/redo`, `/api/reset` (no body, or `{}`) | history |
@@ -27,7 +28,7 @@
 import { CITYSCAPES_LABELS } from "../data/cityscapes.ts";
 import { encodePng } from "../data/png.ts";
 import { colorizeLabels, encodeImage, labelColormap } from "../data/visuals.ts";
-import type { Point, Style } from "./scene.ts";
+import { BRUSH_SHAPES, type BrushShape, type Point, type Style } from "./scene.ts";
 import { EditError, type EditorSession } from "./session.ts";
 
 /** An API path's method, and the type its body must declare. */
@@ -49,6 +50,7 @@ export const ROUTES: Record<string, Route> = {
   "/api/variants": { method: "GET" },
   "/api/relabel": { method: "POST", body: "application/json" },
   "/api/paint": { method: "POST", body: "application/json" },
+  "/api/fill": { method: "POST", body: "application/json" },
   "/api/add": { method: "POST", body: "application/json" },
   "/api/style": { method: "POST", body: "application/json" },
   "/api/undo": { method: "POST", body: "application/json" },
@@ -234,7 +236,26 @@ async function api(
         }
         return [int(p[0], `point ${i}'s x`), int(p[1], `point ${i}'s y`)] as Point;
       });
-      const changed = session.paint(points, int(b.label, "label"), int(b.size, "size"));
+      const shape = b.shape ?? "square";
+      if (!BRUSH_SHAPES.includes(shape as BrushShape)) {
+        throw new EditError(
+          `Cannot paint as shape must be one of ${BRUSH_SHAPES.join(", ")}: current value is ${
+            JSON.stringify(shape)
+          }`,
+        );
+      }
+      const changed = session.paint(
+        points,
+        int(b.label, "label"),
+        int(b.size, "size"),
+        shape as BrushShape,
+      );
+      return Response.json({ changed, ...state(session) });
+    }
+    case "POST /api/fill": {
+      const b = json(body);
+      const point: Point = [int(b.x, "x"), int(b.y, "y")];
+      const changed = session.fill(point, int(b.label, "label"));
       return Response.json({ changed, ...state(session) });
     }
     case "POST /api/add": {

@@ -82,6 +82,12 @@ interface Edit {
 /** A point in pixels. */
 export type Point = readonly [number, number];
 
+/** The brush shapes of {@linkcode Scene.paint}. */
+export const BRUSH_SHAPES = ["square", "round"] as const;
+
+/** A brush shape. */
+export type BrushShape = typeof BRUSH_SHAPES[number];
+
 /** A scene with edits, undo and redo; see the module doc. */
 export class Scene {
   /** Width in pixels. */
@@ -303,34 +309,48 @@ export class Scene {
   }
 
   /**
-   * Paints a stroke of class `label` with a square brush `size` pixels wide through `points`
-   * (joined by straight segments); the painted pixels get instance id `label`, as pix2pixHD's
-   * demo does. Returns the pixels changed.
+   * Paints a stroke of class `label` with a brush `size` pixels wide through `points` (joined by
+   * straight segments): a square brush, or a round one (the pixels whose centres lie within
+   * `size / 2` of the square's centre). The painted pixels get instance id `label`, as
+   * pix2pixHD's demo does. Returns the pixels changed.
    */
-  paint(points: readonly Point[], label: number, size: number): number {
+  paint(
+    points: readonly Point[],
+    label: number,
+    size: number,
+    shape: BrushShape = "square",
+  ): number {
     this.#checkLabel(label, "the brush's label");
     if (!(Number.isInteger(size) && size >= 1)) {
       throw new RangeError(
         `Cannot paint as the brush size must be a positive integer: current value is ${size}`,
       );
     }
+    if (!BRUSH_SHAPES.includes(shape)) {
+      throw new RangeError(
+        `Cannot paint as the brush shape must be one of ${
+          BRUSH_SHAPES.join(", ")
+        }: current value is ${JSON.stringify(shape)}`,
+      );
+    }
     if (points.length === 0) throw new RangeError("Cannot paint a stroke of no points");
     for (const p of points) this.#index(p);
     const hit = new Set<number>();
     const half = Math.floor((size - 1) / 2);
-    const stamp = (cx: number, cy: number) => {
-      for (
-        let y = Math.max(0, cy - half);
-        y <= Math.min(this.height - 1, cy - half + size - 1);
-        y++
-      ) {
-        for (
-          let x = Math.max(0, cx - half);
-          x <= Math.min(this.width - 1, cx - half + size - 1);
-          x++
-        ) {
-          hit.add(y * this.width + x);
+    // The brush's own pixels, as offsets from its top-left corner.
+    const offsets: Point[] = [];
+    const centre = (size - 1) / 2, r2 = (size / 2) ** 2;
+    for (let dy = 0; dy < size; dy++) {
+      for (let dx = 0; dx < size; dx++) {
+        if (shape === "square" || (dx - centre) ** 2 + (dy - centre) ** 2 <= r2) {
+          offsets.push([dx, dy]);
         }
+      }
+    }
+    const stamp = (cx: number, cy: number) => {
+      for (const [dx, dy] of offsets) {
+        const x = cx - half + dx, y = cy - half + dy;
+        if (x >= 0 && y >= 0 && x < this.width && y < this.height) hit.add(y * this.width + x);
       }
     };
     stamp(points[0][0], points[0][1]);
@@ -344,6 +364,48 @@ export class Scene {
     const pixels = [...hit].filter((p) => this.#label[p] !== label || this.#inst[p] !== label);
     if (pixels.length) this.#commit(pixels, () => label, () => label, new Map(this.#styles));
     return pixels.length;
+  }
+
+  /**
+   * Fills the region around `point` (the 4-connected pixels of its class and instance) with class
+   * `label`: a thing becomes one new object (a new instance id), stuff joins its class's region
+   * (id = label). An object filled whole loses its style. A region already of class `label` is
+   * left as it is. Returns the pixels changed.
+   */
+  fill(point: Point, label: number): number {
+    this.#checkLabel(label, "the fill's label");
+    const seed = this.#index(point);
+    const [fromLabel, fromInst] = [this.#label[seed], this.#inst[seed]];
+    const region = [seed];
+    const seen = new Uint8Array(this.#label.length);
+    seen[seed] = 1;
+    for (let i = 0; i < region.length; i++) {
+      const p = region[i];
+      const x = p % this.width;
+      for (
+        const q of [
+          x > 0 ? p - 1 : -1,
+          x < this.width - 1 ? p + 1 : -1,
+          p - this.width,
+          p + this.width,
+        ]
+      ) {
+        if (
+          q >= 0 && q < this.#label.length && !seen[q] && this.#label[q] === fromLabel &&
+          this.#inst[q] === fromInst
+        ) {
+          seen[q] = 1;
+          region.push(q);
+        }
+      }
+    }
+    if (fromLabel === label) return 0;
+    const newId = this.#newId(label);
+    const styles = new Map(this.#styles);
+    if (!this.#inst.some((id, p) => id === fromInst && !seen[p])) styles.delete(fromInst);
+    region.sort((a, b) => a - b);
+    this.#commit(region, () => label, () => newId, styles);
+    return region.length;
   }
 
   /**

@@ -296,6 +296,92 @@ Deno.test("Scene.paint: square brushes of size 1 and 3, clipped at the borders",
   deepEqual(all.inst, new Int32Array(48).fill(ROAD));
 });
 
+Deno.test("Scene.paint: a round brush is the disc of pixels within size / 2 of its centre", () => {
+  const N = 12;
+  const maps = {
+    width: N,
+    height: N,
+    label: new Uint8Array(N * N).fill(ROAD),
+    inst: new Int32Array(N * N).fill(ROAD),
+  };
+  // The disc, counted independently: offsets from the brush's top-left corner, centre (s-1)/2.
+  const disc = (size: number, cx: number, cy: number) => {
+    const out: Pixel[] = [];
+    const half = Math.floor((size - 1) / 2), c = (size - 1) / 2;
+    for (let y = 0; y < N; y++) {
+      for (let x = 0; x < N; x++) {
+        const dx = x - (cx - half), dy = y - (cy - half);
+        if (
+          dx >= 0 && dy >= 0 && dx < size && dy < size && Math.hypot(dx - c, dy - c) <= size / 2
+        ) {
+          out.push([x, y]);
+        }
+      }
+    }
+    return out;
+  };
+  for (const [size, count] of [[1, 1], [2, 4], [3, 9], [4, 12], [5, 21], [8, 52]]) {
+    const scene = new Scene(maps, { labelNc: 35 });
+    equal(scene.paint([[5, 5]], SKY, size, "round"), count, `size ${size}`);
+    deepEqual(disc(size, 5, 5).length, count);
+    assertMaps(scene, set(structuredClone(maps), disc(size, 5, 5), SKY, SKY));
+  }
+  // Clipped at the border, and a stroke sweeps the disc along its segment.
+  const scene = new Scene(maps, { labelNc: 35 });
+  equal(scene.paint([[0, 0]], SKY, 5, "round"), 8);
+  const stroke = new Scene(maps, { labelNc: 35 });
+  stroke.paint([[3, 6], [8, 6]], SKY, 3, "round");
+  const swept = new Set<string>();
+  for (let x = 3; x <= 8; x++) for (const [px, py] of disc(3, x, 6)) swept.add(`${px},${py}`);
+  equal(stroke.label.filter((l) => l === SKY).length, swept.size);
+  const bad = new Scene(maps, { labelNc: 35 });
+  throws(
+    () => bad.paint([[0, 0]], SKY, 3, "star" as "round"),
+    /brush shape must be one of square, round: current value is "star"/,
+  );
+  equal(bad.canUndo, false);
+});
+
+Deno.test("Scene.fill: the 4-connected region of the pixel's class and instance", () => {
+  const scene = makeScene();
+  scene.setStyle(26001, { cluster: 2 });
+  // The road (22 pixels round the two cars) becomes sidewalk; the cars and the sky stay.
+  equal(scene.fill([0, 5], SIDEWALK), 22);
+  const expected = baseMaps();
+  for (let p = 0; p < W * H; p++) {
+    if (expected.label[p] === ROAD) expected.label[p] = expected.inst[p] = SIDEWALK;
+  }
+  assertMaps(scene, expected);
+  // A region of its own class changes nothing and adds no history.
+  equal(scene.fill([7, 5], SIDEWALK), 0);
+  // A car filled with trucks is one new truck; its style goes with it.
+  equal(scene.fill([2, 3], TRUCK), 6);
+  set(expected, block(1, 2, 3, 2), TRUCK, 27000);
+  assertMaps(scene, expected);
+  equal(scene.object(27000)!.area, 6);
+  equal(scene.object(26001), undefined);
+  // A car cut in two by a road line: the fill takes the part it starts in, and the rest of the
+  // car keeps its style.
+  const cut = makeScene();
+  cut.setStyle(26001, { cluster: 2 });
+  cut.paint([[2, 2], [2, 3]], ROAD, 1);
+  equal(cut.fill([1, 2], PERSON), 2);
+  deepEqual(cut.object(26001)!.box, [3, 2, 1, 2]);
+  deepEqual(cut.style(26001), { cluster: 2 });
+  equal(cut.object(24000)!.area, 2);
+  // Undo gives back each state; bad points and labels are refused without an edit.
+  cut.undo();
+  cut.undo();
+  assertMaps(cut, baseMaps());
+  scene.undo();
+  scene.undo();
+  assertMaps(scene, baseMaps());
+  deepEqual(scene.style(26001), { cluster: 2 });
+  throws(() => scene.fill([8, 0], ROAD), /point \(8, 0\)/);
+  throws(() => scene.fill([0, 0], 35), /fill's label as label ids must be 0\.\.34/);
+  throws(() => scene.fill([0.5, 0], ROAD), /point \(0\.5, 0\)/);
+});
+
 Deno.test("Scene.paint: strokes join their points with straight segments", () => {
   const scene = makeScene();
   // Row 5 from x 0 to 7: 8 pixels.

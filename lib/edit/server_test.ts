@@ -481,6 +481,42 @@ Deno.test("editor server: relabel, paint, add and open", async () => {
   });
 });
 
+Deno.test("editor server: a round brush, a fill, and their refusals", async () => {
+  await withEditor(async (editor) => {
+    const { url, session } = editor;
+    // A round brush of 5 at (20, 10) over road: the 5×5 square less its 4 corners.
+    const round = await post(`${url}api/paint`, {
+      points: [[20, 10]],
+      label: SIDEWALK,
+      size: 5,
+      shape: "round",
+    });
+    equal(round.status, 200);
+    equal(round.json.changed, 21);
+    equal(session.scene.label[8 * W + 18], ROAD, "the corner is left");
+    equal(session.scene.label[8 * W + 19], SIDEWALK);
+    // Filling the car makes it one new truck; filling the road fills all of it round the car and
+    // the sidewalk disc; filling a region with its own class changes nothing.
+    const fill = await post(`${url}api/fill`, { x: 9, y: 9, label: TRUCK });
+    equal(fill.status, 200);
+    equal(fill.json.changed, 48);
+    deepEqual(session.scene.object(27000)!.box, [8, 8, 8, 6]);
+    const road = await post(`${url}api/fill`, { x: 0, y: 15, label: SIDEWALK });
+    equal(road.json.changed, W * (H - 4) - 48 - 21);
+    equal((await post(`${url}api/fill`, { x: 0, y: 15, label: SIDEWALK })).json.changed, 0);
+    const version = session.version;
+    await refused(
+      editor,
+      post(`${url}api/paint`, { points: [[0, 0]], label: ROAD, size: 3, shape: "star" }),
+      /shape must be one of square, round: current value is "star"/,
+    );
+    await refused(editor, post(`${url}api/fill`, { x: 32, y: 0, label: ROAD }), /point \(32, 0\)/);
+    await refused(editor, post(`${url}api/fill`, { x: 0, y: 0, label: 35 }), /fill's label.*35/);
+    await refused(editor, post(`${url}api/fill`, { x: "0", y: 0, label: 7 }), /x .*"0"/);
+    equal(session.version, version);
+  });
+});
+
 Deno.test("editor server: bad requests answer 400 with a JSON error naming the problem", async () => {
   await withEditor(async (editor) => {
     const { url } = editor;

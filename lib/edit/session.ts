@@ -11,7 +11,14 @@ import { toLabelIds } from "../data/convert.ts";
 import type { InputOptions } from "../pix2pixhd/input.ts";
 import type { FeatureClusters } from "../features/clusters.ts";
 import { type Generator, renderScene, styleVariants } from "./render.ts";
-import { defaultThingClasses, type Point, Scene, type SceneMaps, type Style } from "./scene.ts";
+import {
+  type BrushShape,
+  defaultThingClasses,
+  type Point,
+  Scene,
+  type SceneMaps,
+  type Style,
+} from "./scene.ts";
 
 /** A scene the editor can open, such as a test-set label map. */
 export interface SceneSource {
@@ -200,8 +207,13 @@ export class EditorSession {
   }
 
   /** Paints a stroke; returns the pixels changed. */
-  paint(points: Point[], label: number, size: number): number {
-    return this.#run(() => this.scene.paint(points, label, size), (n) => n > 0);
+  paint(points: Point[], label: number, size: number, shape?: BrushShape): number {
+    return this.#run(() => this.scene.paint(points, label, size, shape), (n) => n > 0);
+  }
+
+  /** Fills the region around a point; returns the pixels changed. */
+  fill(point: Point, label: number): number {
+    return this.#run(() => this.scene.fill(point, label), (n) => n > 0);
   }
 
   /** Adds an object from a mask; returns its id. */
