@@ -8,10 +8,10 @@
  * Without Chromium the test is skipped, except in CI (`CI` set), where it fails.
  */
 import { Buffer } from "node:buffer";
-import { equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok } from "node:assert/strict";
 // A test-only dependency, kept out of the package's import map.
 // deno-lint-ignore no-import-prefix
-import { chromium } from "npm:playwright-core@1.65.1";
+import { type Browser, chromium, type Page } from "npm:playwright-core@1.65.1";
 import { edit } from "../lib/app/edit.ts";
 import { parseOptions } from "../lib/app/options.ts";
 import { decodePng } from "../lib/data/png.ts";
@@ -26,20 +26,34 @@ async function photo(url: string): Promise<Uint8Array> {
   return decodePng(new Uint8Array(await response.arrayBuffer())).data as Uint8Array;
 }
 
+/** Runs `fn` with the editor on the tiny feature run and a headless Chromium. */
+async function withEditor(
+  fn: (editor: Awaited<ReturnType<typeof edit>>, browser: Browser) => Promise<void>,
+): Promise<void> {
+  await gpu();
+  const run = await featureRun();
+  await writeSpreadClusters(run, "editor_clusters.json");
+  const stop = new AbortController();
+  const editor = await edit(
+    parseOptions("edit", [...featureArgs(run), "--cluster_path", "editor_clusters.json"]),
+    { print: () => {}, signal: stop.signal },
+  );
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  try {
+    await fn(editor, browser);
+  } finally {
+    await browser.close();
+    stop.abort();
+    await editor.server.finished;
+    editor.dispose();
+  }
+}
+
 Deno.test({
   name: "editor in Chromium: select an object, change its style, undo",
   ignore: !chromiumPresent,
-  fn: async () => {
-    await gpu();
-    const run = await featureRun();
-    await writeSpreadClusters(run, "editor_clusters.json");
-    const stop = new AbortController();
-    const editor = await edit(
-      parseOptions("edit", [...featureArgs(run), "--cluster_path", "editor_clusters.json"]),
-      { print: () => {}, signal: stop.signal },
-    );
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
-    try {
+  fn: () =>
+    withEditor(async (editor, browser) => {
       const scene = editor.session.scene;
       const { width, height } = scene;
       // The largest car (an object of a class with instances) with a choice of styles.
@@ -177,11 +191,195 @@ Deno.test({
       });
       await page.waitForSelector("#message:not([hidden])");
       ok((await page.locator("#message").textContent())!.includes("must be a PNG"));
-    } finally {
-      await browser.close();
-      stop.abort();
-      await editor.server.finished;
-      editor.dispose();
+    }),
+});
+
+/** The 4-connected pixels of `start`'s class and instance, found here independently. */
+function region(label: Uint8Array, inst: Int32Array, width: number, start: number): Set<number> {
+  const out = new Set([start]);
+  const todo = [start];
+  while (todo.length) {
+    const p = todo.pop()!;
+    const x = p % width;
+    for (const q of [x > 0 ? p - 1 : -1, x < width - 1 ? p + 1 : -1, p - width, p + width]) {
+      if (
+        q >= 0 && q < label.length && !out.has(q) && label[q] === label[start] &&
+        inst[q] === inst[start]
+      ) {
+        out.add(q);
+        todo.push(q);
+      }
     }
-  },
+  }
+  return out;
+}
+
+/** The views of the label map and the photo: side by side, inside the window, no page scroll. */
+async function checkLayout(page: Page, width: number, height: number) {
+  const [label, photo] = await Promise.all(
+    ["#label-view", "#photo-view"].map(async (s) => (await page.locator(s).boundingBox())!),
+  );
+  const scroll = await page.evaluate<number[]>(
+    "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]",
+  );
+  const where = `at ${width}×${height}: label ${JSON.stringify(label)}, photo ${
+    JSON.stringify(photo)
+  }, page ${scroll}`;
+  ok(Math.abs(label.y - photo.y) <= 1 && label.x + label.width <= photo.x, `side by side ${where}`);
+  ok(photo.x + photo.width <= width && label.y + label.height <= height, `in the window ${where}`);
+  ok(scroll[0] <= width && scroll[1] <= height, `the page does not scroll ${where}`);
+  ok(label.width >= 0.35 * width && Math.abs(label.width - photo.width) <= 1, `large ${where}`);
+  return label;
+}
+
+Deno.test({
+  name:
+    "editor in Chromium: fill, eraser, zoom and pan, overlay, keyboard undo; the layout at 1280×800 and 1920×1080",
+  ignore: !chromiumPresent,
+  fn: () =>
+    withEditor(async (editor, browser) => {
+      const scene = editor.session.scene;
+      const { width, height } = scene;
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(editor.url);
+      const loaded = () =>
+        page.waitForFunction(`document.body.dataset.version === "${editor.session.version}"`);
+      await loaded();
+      const version = async () => Number(await page.evaluate("document.body.dataset.version"));
+      /** Does `act`, then waits for the page to show the edit's new version. */
+      const edited = async (act: () => Promise<void>) => {
+        const v = await version();
+        await act();
+        await page.waitForFunction(`Number(document.body.dataset.version) > ${v}`);
+      };
+      /** Where pixel (x, y) of the scene is on the screen. */
+      const at = async (x: number, y: number) => {
+        const box = (await page.locator("#label-canvas").boundingBox())!;
+        return [box.x + (x + 0.5) * box.width / width, box.y + (y + 0.5) * box.height / height];
+      };
+
+      // The layout: side by side at 1280×800, and larger in a wider window.
+      const laptop = await checkLayout(page, 1280, 800);
+      await page.setViewportSize({ width: 1920, height: 1080 });
+      await page.waitForFunction(
+        `document.getElementById("label-view").getBoundingClientRect().width > ${
+          laptop.width * 1.3
+        }`,
+      );
+      await checkLayout(page, 1920, 1080);
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.waitForFunction(
+        `document.getElementById("label-view").getBoundingClientRect().width < ${laptop.width + 1}`,
+      );
+
+      // Fill (key F) the road region under a pixel with sidewalk; Ctrl-Z undoes it.
+      const before = { label: scene.label.slice(), inst: scene.inst.slice() };
+      const road = scene.label.indexOf(7);
+      ok(road >= 0, "the scene has road");
+      const filled = region(before.label, before.inst, width, road);
+      await page.locator('#palette button[data-class="8"]').click();
+      await page.keyboard.press("f");
+      ok(await page.locator("#tool-fill").isChecked());
+      const [rx, ry] = await at(road % width, Math.floor(road / width));
+      await edited(() => page.mouse.click(rx, ry));
+      for (let p = 0; p < width * height; p++) {
+        equal(scene.label[p], filled.has(p) ? 8 : before.label[p], `pixel ${p} after the fill`);
+      }
+      console.log(`fill: ${filled.size} road pixels became sidewalk`);
+      await edited(() => page.keyboard.press("Control+z"));
+      deepEqual(scene.label, before.label);
+      deepEqual(scene.inst, before.inst);
+
+      // The eraser paints the chosen background class (sky) with a round brush over an object.
+      const car = scene.ids().find((id) => scene.isThing(scene.object(id)!.label))!;
+      const object = scene.object(car)!;
+      const [cx, cy] = [object.box[0] + 1, object.box[1] + 1];
+      await page.locator("#tool-eraser").check();
+      await page.locator("#erase-class").selectOption("23");
+      await page.locator("#brush-size").fill("5");
+      await page.locator("#brush-shape").selectOption("round");
+      await edited(async () => {
+        const [x0, y0] = await at(cx, cy);
+        const [x1, y1] = await at(cx + 4, cy);
+        await page.mouse.move(x0, y0);
+        await page.mouse.down();
+        await page.mouse.move(x1, y1, { steps: 4 });
+        await page.mouse.up();
+      });
+      equal(scene.label[cy * width + cx], 23, "the object's pixel was erased to sky");
+      let erased = 0;
+      for (let p = 0; p < width * height; p++) {
+        if (scene.label[p] !== before.label[p]) {
+          erased++;
+          equal(scene.label[p], 23);
+        }
+      }
+      // A round brush of 5 swept 4 pixels: at most 21 + 4·5 pixels, more than a square of 3.
+      ok(erased > 9 && erased <= 41, `${erased} pixels erased`);
+
+      // Zoom in twice: the map is twice the view's width and both views scroll together.
+      await page.locator("#zoom-in").click();
+      await page.locator("#zoom-in").click();
+      equal(await page.locator("#zoom-level").textContent(), "200%");
+      const view = await page.evaluate<number[]>(
+        '(({clientWidth, scrollWidth}) => [clientWidth, scrollWidth])(document.getElementById("label-view"))',
+      );
+      const canvasBox = (await page.locator("#label-canvas").boundingBox())!;
+      ok(Math.abs(canvasBox.width - 2 * view[0]) <= 2, `zoomed canvas ${canvasBox.width}, ${view}`);
+      ok(view[1] > view[0], "the zoomed view scrolls");
+      await page.evaluate('document.getElementById("label-view").scrollLeft = 1e6');
+      await page.waitForFunction(
+        'document.getElementById("photo-view").scrollLeft === document.getElementById("label-view").scrollLeft && document.getElementById("photo-view").scrollLeft > 0',
+      );
+      // Pan back a little with Space + drag: the view scrolls and nothing is painted.
+      const left = await page.evaluate<number>('document.getElementById("label-view").scrollLeft');
+      const v0 = await version();
+      const viewBox = (await page.locator("#label-view").boundingBox())!;
+      const mid = [viewBox.x + viewBox.width / 2, viewBox.y + viewBox.height / 2];
+      await page.keyboard.down(" ");
+      await page.mouse.move(mid[0], mid[1]);
+      await page.mouse.down();
+      await page.mouse.move(mid[0] + 60, mid[1], { steps: 3 });
+      await page.mouse.up();
+      await page.keyboard.up(" ");
+      const panned = await page.evaluate<number>(
+        'document.getElementById("label-view").scrollLeft',
+      );
+      ok(Math.abs(left - 60 - panned) <= 2, `panned from ${left} to ${panned}`);
+      equal(await version(), v0, "panning made no edit");
+      // A fill through the zoomed, scrolled view lands on the pixel under the cursor.
+      const [tx, ty] = [Math.floor(width * 3 / 4), Math.floor(height / 4)];
+      const [sx, sy] = await at(tx, ty);
+      ok(
+        sx > viewBox.x && sx < viewBox.x + viewBox.width && sy > viewBox.y &&
+          sy < viewBox.y + viewBox.height,
+        "the target pixel is in the view",
+      );
+      const fillClass = scene.label[ty * width + tx] === 21 ? 22 : 21;
+      await page.locator(`#palette button[data-class="${fillClass}"]`).click();
+      await page.locator("#tool-fill").check();
+      await edited(() => page.mouse.click(sx, sy));
+      equal(scene.label[ty * width + tx], fillClass, "the fill's pixel");
+      await page.keyboard.press("0");
+      equal(await page.locator("#zoom-level").textContent(), "100%");
+
+      // The overlay (key O) shows the label map over the photo.
+      ok(await page.locator("#overlay").isHidden());
+      await page.keyboard.press("o");
+      ok(await page.locator("#overlay").isVisible());
+      ok((await page.locator("#overlay").getAttribute("src"))!.startsWith("blob:"));
+      const [overlayBox, photoBox] = await Promise.all(
+        ["#overlay", "#photo"].map(async (s) => (await page.locator(s).boundingBox())!),
+      );
+      deepEqual(overlayBox, photoBox);
+
+      // The tool, the eraser's class, the brush and the overlay survive a reload.
+      await page.reload();
+      await loaded();
+      ok(await page.locator("#tool-fill").isChecked());
+      equal(await page.locator("#erase-class").inputValue(), "23");
+      equal(await page.locator("#brush-shape").inputValue(), "round");
+      equal(await page.locator("#brush-size").inputValue(), "5");
+      ok(await page.locator("#overlay").isVisible());
+    }),
 });

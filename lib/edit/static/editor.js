@@ -12,6 +12,8 @@ let state = null;
 // The brush starts on road, not on "unlabeled".
 const ROAD = 7;
 let chosenClass = ROAD;
+/** The class the eraser paints ("background"), road unless chosen. */
+let eraseClass = ROAD;
 /** The classes a street scene is mostly made of, first in the palette (Cityscapes' ids). */
 const COMMON = [7, 8, 11, 21, 23, 26, 24, 25, 27, 28, 32, 33, 17, 19, 20, 22, 12, 13];
 let selected = null;
@@ -121,8 +123,11 @@ async function refresh(next) {
   const label = await fetchBlob(`/api/label.png?v=${version}`);
   if (!label) return;
   const labelImage = await loadImage(label.blob);
-  URL.revokeObjectURL(labelImage.src);
+  const overlay = $("overlay");
+  if (overlay.src.startsWith("blob:")) URL.revokeObjectURL(overlay.src);
+  overlay.src = labelImage.src;
   shownLabel = labelImage;
+  sizeViews();
   drawLabel();
   $("busy").hidden = false;
   const photo = await fetchBlob(`/api/photo.png?v=${version}`);
@@ -180,6 +185,13 @@ function buildPalette() {
   }
   if (!state.classes[chosenClass]) chosenClass = 0;
   chooseClass(chosenClass);
+  const erase = $("erase-class");
+  erase.replaceChildren(
+    ...[...state.classes].sort((a, b) => rank(a) - rank(b)).map((c) =>
+      new Option(`${c.id} ${c.name}`, String(c.id))
+    ),
+  );
+  erase.value = String(state.classes[eraseClass] ? eraseClass : ROAD);
 }
 
 function chooseClass(id) {
@@ -258,15 +270,52 @@ async function setStyle(id, cluster) {
   await refresh(next);
 }
 
+/** The tool chosen: select, brush, eraser or fill. */
+function tool() {
+  return document.querySelector('input[name="tool"]:checked').value;
+}
+
+/** The brush's pixels as offsets from its top-left corner, as the scene paints them. */
+function brushOffsets(size, shape) {
+  const out = [];
+  const centre = (size - 1) / 2, r2 = (size / 2) ** 2;
+  for (let dy = 0; dy < size; dy++) {
+    for (let dx = 0; dx < size; dx++) {
+      if (shape === "square" || (dx - centre) ** 2 + (dy - centre) ** 2 <= r2) out.push([dx, dy]);
+    }
+  }
+  return out;
+}
+
 let stroke = null;
 canvas.addEventListener("pointerdown", (event) => {
-  if (!state) return;
+  if (!state || event.button !== 0 || panning) return;
   const p = pixelOf(event);
-  if ($("tool-brush").checked) {
-    stroke = [p];
+  const t = tool();
+  if (t === "brush" || t === "eraser") {
+    const size = Number($("brush-size").value);
+    stroke = {
+      points: [],
+      label: t === "eraser" ? Number($("erase-class").value) : chosenClass,
+      size,
+      shape: $("brush-shape").value,
+      offsets: brushOffsets(size, $("brush-shape").value),
+    };
+    strokeTo(p);
     canvas.setPointerCapture(event.pointerId);
+  } else if (t === "fill") {
+    call("POST", "/api/fill", { x: p[0], y: p[1], label: chosenClass }).then(refresh);
   } else select(p);
 });
+
+/** Adds a point to the stroke and draws the brush there (the server paints the segments). */
+function strokeTo(p) {
+  stroke.points.push(p);
+  ctx.fillStyle = `rgb(${state.classes[stroke.label].color.join(",")})`;
+  const half = Math.floor((stroke.size - 1) / 2);
+  for (const [dx, dy] of stroke.offsets) ctx.fillRect(p[0] - half + dx, p[1] - half + dy, 1, 1);
+}
+
 // Hovering shows the class and instance under the cursor (asked at most every 100 ms).
 let hoverAt = 0;
 canvas.addEventListener("pointermove", async (event) => {
@@ -282,25 +331,13 @@ canvas.addEventListener("pointermove", async (event) => {
 });
 canvas.addEventListener("pointerleave", () => $("hover").textContent = "");
 canvas.addEventListener("pointermove", (event) => {
-  if (!stroke) return;
-  const p = pixelOf(event);
-  stroke.push(p);
-  const c = state.classes[chosenClass].color;
-  const size = Number($("brush-size").value);
-  ctx.fillStyle = `rgb(${c.join(",")})`;
-  ctx.fillRect(p[0] - Math.floor((size - 1) / 2), p[1] - Math.floor((size - 1) / 2), size, size);
+  if (stroke) strokeTo(pixelOf(event));
 });
 canvas.addEventListener("pointerup", async () => {
   if (!stroke) return;
-  const points = stroke;
+  const { points, label, size, shape } = stroke;
   stroke = null;
-  await refresh(
-    await call("POST", "/api/paint", {
-      points,
-      label: chosenClass,
-      size: Number($("brush-size").value),
-    }),
-  );
+  await refresh(await call("POST", "/api/paint", { points, label, size, shape }));
 });
 
 $("relabel").onclick = async () => {
@@ -311,29 +348,173 @@ $("relabel").onclick = async () => {
 };
 $("undo").onclick = async () => refresh(await call("POST", "/api/undo"));
 $("redo").onclick = async () => refresh(await call("POST", "/api/redo"));
-// Ctrl-Z (⌘Z) undoes, Ctrl-Shift-Z and Ctrl-Y redo, except while typing in a field.
+// Keys, except while typing in a field: Ctrl-Z (⌘Z) undoes, Ctrl-Shift-Z and Ctrl-Y redo;
+// S, B, E and F choose a tool; +, − and 0 zoom in, out and to fit; O shows the labels over the
+// photo; Space held down pans with the mouse.
+const TOOL_KEYS = { s: "tool-select", b: "tool-brush", e: "tool-eraser", f: "tool-fill" };
 document.addEventListener("keydown", (event) => {
-  if (!(event.ctrlKey || event.metaKey) || event.target.closest?.("input, select, textarea")) {
+  if (event.target.closest?.("input, select, textarea")) return;
+  const key = event.key.toLowerCase();
+  if (event.ctrlKey || event.metaKey) {
+    const redo = (key === "z" && event.shiftKey) || key === "y";
+    if (key !== "z" && !redo) return;
+    event.preventDefault();
+    const button = $(redo ? "redo" : "undo");
+    if (!button.disabled) button.click();
     return;
   }
-  const key = event.key.toLowerCase();
-  const redo = (key === "z" && event.shiftKey) || key === "y";
-  if (key !== "z" && !redo) return;
-  event.preventDefault();
-  const button = $(redo ? "redo" : "undo");
-  if (!button.disabled) button.click();
+  if (event.altKey) return;
+  if (key === " ") {
+    // Space pans; a focused button would also take it as a click.
+    event.preventDefault();
+    if (event.target instanceof HTMLButtonElement) event.target.blur();
+    setPanning(true);
+  } else if (TOOL_KEYS[key]) {
+    $(TOOL_KEYS[key]).checked = true;
+    remember();
+  } else if (key === "+" || key === "=") zoomBy(1);
+  else if (key === "-" || key === "_") zoomBy(-1);
+  else if (key === "0") setZoom(1);
+  else if (key === "o") {
+    $("overlay-toggle").checked = !$("overlay-toggle").checked;
+    showOverlay();
+  }
+});
+document.addEventListener("keyup", (event) => {
+  if (event.key === " ") setPanning(false);
 });
 
-// The tool and the class survive a reload.
+// Zoom: both views show the same part of the scene at the same scale, and scroll together.
+const ZOOMS = [1, 1.5, 2, 3, 4, 6, 8, 12, 16];
+let zoom = 1;
+const views = [$("label-view"), $("photo-view")];
+
+/** Sizes both views as large as their column and the window's height allow, at the scene's shape. */
+function sizeViews() {
+  if (!state) return;
+  const aspect = state.width / state.height;
+  for (const view of views) {
+    const section = view.parentElement;
+    const main = section.parentElement;
+    const style = getComputedStyle(main);
+    let room = main.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    for (const other of section.children) {
+      if (other === view) continue;
+      const margins = getComputedStyle(other);
+      room -= other.offsetHeight + parseFloat(margins.marginTop) + parseFloat(margins.marginBottom);
+    }
+    // The view's border (2 px) is outside the image.
+    const width = Math.max(64, Math.min(section.clientWidth - 2, (room - 2) * aspect));
+    view.style.width = `${Math.floor(width)}px`;
+    view.style.height = `${Math.floor(width / aspect)}px`;
+  }
+}
+globalThis.addEventListener("resize", sizeViews);
+
+/**
+ * Zooms to `level`, keeping the scene point under `anchor` (a fraction of the view's width and
+ * height; its centre by default) where it is.
+ */
+function setZoom(level, anchor = [0.5, 0.5]) {
+  const view = views[0];
+  const fx = view.scrollWidth
+    ? (view.scrollLeft + anchor[0] * view.clientWidth) / view.scrollWidth
+    : 0.5;
+  const fy = view.scrollHeight
+    ? (view.scrollTop + anchor[1] * view.clientHeight) / view.scrollHeight
+    : 0.5;
+  zoom = level;
+  for (const v of views) {
+    v.querySelector(".zoom").style.width = `${100 * zoom}%`;
+    // At 1 the image fills the view exactly: no scroll bar for a rounding pixel.
+    v.style.overflow = zoom === 1 ? "hidden" : "auto";
+  }
+  $("zoom-level").textContent = `${Math.round(100 * zoom)}%`;
+  document.body.dataset.zoom = String(zoom);
+  view.scrollLeft = fx * view.scrollWidth - anchor[0] * view.clientWidth;
+  view.scrollTop = fy * view.scrollHeight - anchor[1] * view.clientHeight;
+  syncScroll(view);
+}
+
+function zoomBy(step, anchor) {
+  const i = ZOOMS.indexOf(zoom);
+  setZoom(ZOOMS[Math.min(ZOOMS.length - 1, Math.max(0, i + step))], anchor);
+}
+
+function syncScroll(from) {
+  for (const v of views) {
+    if (v === from) continue;
+    if (v.scrollLeft !== from.scrollLeft) v.scrollLeft = from.scrollLeft;
+    if (v.scrollTop !== from.scrollTop) v.scrollTop = from.scrollTop;
+  }
+}
+
+for (const view of views) {
+  view.addEventListener("scroll", () => syncScroll(view));
+  view.addEventListener("wheel", (event) => {
+    if (!(event.ctrlKey || event.metaKey)) return;
+    event.preventDefault();
+    const r = view.getBoundingClientRect();
+    zoomBy(event.deltaY < 0 ? 1 : -1, [
+      (event.clientX - r.left) / view.clientWidth,
+      (event.clientY - r.top) / view.clientHeight,
+    ]);
+  }, { passive: false });
+  // Pan by dragging with the middle button, or with Space held.
+  view.addEventListener("pointerdown", (event) => {
+    if (!(event.button === 1 || (event.button === 0 && panning))) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const start = {
+      x: event.clientX,
+      y: event.clientY,
+      left: view.scrollLeft,
+      top: view.scrollTop,
+    };
+    view.setPointerCapture(event.pointerId);
+    const move = (e) => {
+      view.scrollLeft = start.left - (e.clientX - start.x);
+      view.scrollTop = start.top - (e.clientY - start.y);
+    };
+    const up = () => {
+      view.removeEventListener("pointermove", move);
+      view.removeEventListener("pointerup", up);
+    };
+    view.addEventListener("pointermove", move);
+    view.addEventListener("pointerup", up);
+  }, { capture: true });
+}
+
+let panning = false;
+function setPanning(on) {
+  panning = on;
+  for (const v of views) v.classList.toggle("panning", on);
+}
+
+$("zoom-in").onclick = () => zoomBy(1);
+$("zoom-out").onclick = () => zoomBy(-1);
+$("zoom-fit").onclick = () => setZoom(1);
+
+/** The label map over the photo, half transparent, when the overlay is on. */
+function showOverlay() {
+  $("overlay").hidden = !$("overlay-toggle").checked;
+  remember();
+}
+$("overlay-toggle").addEventListener("change", showOverlay);
+
+// The tool, the class, the brush and the overlay survive a reload.
 const REMEMBER = "pix2pixhd-editor";
 function remember() {
   try {
     localStorage.setItem(
       REMEMBER,
       JSON.stringify({
-        tool: $("tool-brush").checked ? "brush" : "select",
+        tool: tool(),
         class: chosenClass,
         size: Number($("brush-size").value),
+        shape: $("brush-shape").value,
+        erase: Number($("erase-class").value || eraseClass),
+        overlay: $("overlay-toggle").checked,
       }),
     );
   } catch {
@@ -347,9 +528,15 @@ function recalled() {
     return null;
   }
 }
-for (const id of ["tool-select", "tool-brush", "brush-size"]) {
+for (
+  const id of ["tool-select", "tool-brush", "tool-eraser", "tool-fill", "brush-size", "brush-shape"]
+) {
   $(id).addEventListener("change", remember);
 }
+$("erase-class").addEventListener("change", () => {
+  eraseClass = Number($("erase-class").value);
+  remember();
+});
 $("reset").onclick = async () => refresh(await call("POST", "/api/reset"));
 $("scene").onchange = async () => {
   select(null);
@@ -381,8 +568,16 @@ function start() {
   state = null;
   const saved = recalled();
   chosenClass = Number.isInteger(saved?.class) ? saved.class : ROAD;
-  if (saved?.tool === "brush") $("tool-brush").checked = true;
+  eraseClass = Number.isInteger(saved?.erase) ? saved.erase : ROAD;
+  if (["select", "brush", "eraser", "fill"].includes(saved?.tool)) {
+    $(`tool-${saved.tool}`).checked = true;
+  }
   if (Number.isInteger(saved?.size) && saved.size >= 1) $("brush-size").value = String(saved.size);
+  if (saved?.shape === "square" || saved?.shape === "round") $("brush-shape").value = saved.shape;
+  $("overlay-toggle").checked = saved?.overlay === true;
+  $("overlay").hidden = !$("overlay-toggle").checked;
+  $("erase-class").replaceChildren();
+  setZoom(1);
   $("scene").replaceChildren();
   $("palette").replaceChildren();
   select(null);
