@@ -214,7 +214,10 @@ function region(label: Uint8Array, inst: Int32Array, width: number, start: numbe
   return out;
 }
 
-/** The views of the label map and the photo: side by side, inside the window, no page scroll. */
+/**
+ * The views of the label map and the photo: side by side, inside the window, no page scroll, the
+ * selection panel under them.
+ */
 async function checkLayout(page: Page, width: number, height: number) {
   const [label, photo] = await Promise.all(
     ["#label-view", "#photo-view"].map(async (s) => (await page.locator(s).boundingBox())!),
@@ -229,6 +232,13 @@ async function checkLayout(page: Page, width: number, height: number) {
   ok(photo.x + photo.width <= width && label.y + label.height <= height, `in the window ${where}`);
   ok(scroll[0] <= width && scroll[1] <= height, `the page does not scroll ${where}`);
   ok(label.width >= 0.35 * width && Math.abs(label.width - photo.width) <= 1, `large ${where}`);
+  // The selected object's panel (its style thumbnails) has room under them, in the window.
+  const selection = (await page.locator("#selection").boundingBox())!;
+  ok(
+    selection.y >= label.y + label.height && selection.y + selection.height <= height &&
+      selection.height >= 150,
+    `the selection panel ${JSON.stringify(selection)} ${where}`,
+  );
   return label;
 }
 

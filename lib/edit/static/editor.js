@@ -389,15 +389,19 @@ const ZOOMS = [1, 1.5, 2, 3, 4, 6, 8, 12, 16];
 let zoom = 1;
 const views = [$("label-view"), $("photo-view")];
 
-/** Sizes both views as large as their column and the window's height allow, at the scene's shape. */
+/** Height kept under the images for the selected object's panel (its thumbnails). */
+const SELECTION_ROOM = 180;
+
+/**
+ * Sizes both views as large as their column and the window's height (less the selection
+ * panel's room) allow, at the scene's shape.
+ */
 function sizeViews() {
   if (!state) return;
   const aspect = state.width / state.height;
   for (const view of views) {
     const section = view.parentElement;
-    const main = section.parentElement;
-    const style = getComputedStyle(main);
-    let room = main.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    let room = $("work").clientHeight - SELECTION_ROOM;
     for (const other of section.children) {
       if (other === view) continue;
       const margins = getComputedStyle(other);
