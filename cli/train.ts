@@ -95,6 +95,18 @@ export async function main(args: readonly string[]): Promise<number> {
   const t0 = performance.now();
   try {
     const result = await train(parsed, { signal: controller.signal });
+    // Under mpirun, rank 0 alone reports.
+    if (result.rank) return result.interrupted ? 130 : 0;
+    if (result.sync) {
+      const s = result.sync;
+      console.log(
+        `gradient averaging: ${(s.bytesPerStep / 2 ** 20).toFixed(2)} MiB a rank a step, ${
+          (1000 * s.syncSeconds).toFixed(1)
+        } ms a step (${(1000 * s.reduceSeconds).toFixed(1)} ms in MPI_Allreduce), ${
+          (100 * s.syncSeconds / result.secondsPerStep).toFixed(1)
+        }% of a step`,
+      );
+    }
     console.log(
       `trained ${result.steps} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s (${
         result.secondsPerStep.toFixed(2)

@@ -114,6 +114,8 @@ export interface Progress {
   lr: number;
   /** Whether G's optimizer still holds only the outermost enhancer (and E). */
   fixedGlobal: boolean;
+  /** Data-parallel ranks that trained it; absent for one process. */
+  ranks?: number;
 }
 
 /** The parts of a run the training state captures (a `Trainer` has them). */
@@ -296,6 +298,16 @@ export async function loadTrainState(
     lr: meta.lr,
     fixedGlobal: meta.fixedGlobal,
   };
+  if (meta.ranks !== undefined) {
+    if (!(Number.isInteger(meta.ranks) && meta.ranks >= 1)) {
+      throw new TypeError(
+        `Cannot resume from ${path} as its ranks must be a positive integer: current value is ${
+          JSON.stringify(meta.ranks)
+        }`,
+      );
+    }
+    progress.ranks = meta.ranks;
+  }
   prepare?.(progress);
   const keys = new Set(file.keys());
   const optimizers = [["optimizer_G", state.optimizerG, meta.stepsG], [

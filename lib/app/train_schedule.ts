@@ -37,6 +37,8 @@ export interface ResumeOptions {
   datasetSize: number;
   /** Where messages go. */
   print: (line: string) => void;
+  /** Data-parallel ranks of this run (1 for one process); a saved state must have the same. */
+  ranks?: number;
 }
 
 /**
@@ -48,7 +50,7 @@ export interface ResumeOptions {
 export async function resumeProgress(
   { o, dir }: OpenedRun,
   { trainer, names, fixedParams }: TrainNetworks,
-  { datasetSize, print }: ResumeOptions,
+  { datasetSize, print, ranks = 1 }: ResumeOptions,
 ): Promise<Progress> {
   let progress: Progress = {
     epoch: 1,
@@ -61,6 +63,14 @@ export async function resumeProgress(
     const path = statePath(dir, o.which_epoch);
     if (await exists(path)) {
       progress = await loadTrainState(path, trainer, names, (saved) => {
+        // An epoch's batches and its position in them depend on the number of ranks.
+        if ((saved.ranks ?? 1) !== ranks) {
+          throw new RangeError(
+            `Cannot resume from ${path} as it was trained on ${
+              saved.ranks ?? 1
+            } process(es): current value is ${ranks} (start as many)`,
+          );
+        }
         if (fixedParams && saved.fixedGlobal) trainer.resetOptimizerG(fixedParams);
       });
       print(`resuming from ${path}: epoch ${progress.epoch}, iteration ${progress.epochIter}`);

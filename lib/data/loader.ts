@@ -109,6 +109,7 @@ export class DataLoader {
       seed = 0,
       nThreads = 2,
       prefetch = 2,
+      shard = { rank: 0, size: 1 },
     } = options;
     if (!(Number.isInteger(nThreads) && nThreads >= 0)) {
       throw new RangeError(
@@ -123,7 +124,7 @@ export class DataLoader {
     if (entries.length === 0) {
       throw new RangeError("Cannot create the loader as the dataset is empty: current value is 0");
     }
-    epochOrder(entries.length, 0, { batchSize, maxDatasetSize }); // validates the options
+    epochOrder(entries.length, 0, { batchSize, maxDatasetSize, shard }); // validates the options
     this.#entries = entries;
     this.#options = {
       labelNc,
@@ -134,6 +135,7 @@ export class DataLoader {
       seed,
       nThreads,
       prefetch,
+      shard,
     };
   }
 

@@ -17,6 +17,12 @@ export interface OrderOptions {
   maxDatasetSize?: number;
   /** Seed of the per-epoch shuffles. Default 0. */
   seed?: number;
+  /**
+   * This process's part of a data-parallel run of `size` ranks: the epoch is cut into batches of
+   * `batchSize · size` as one process would, and rank `rank` takes the `rank`-th `batchSize`
+   * samples of each. Default: one rank.
+   */
+  shard?: { rank: number; size: number };
 }
 
 const SHUFFLE_STREAM = 0x5348; // keeps shuffle seeds apart from per-sample seeds
@@ -35,6 +41,11 @@ const SHUFFLE_STREAM = 0x5348; // keeps shuffle seeds apart from per-sample seed
  * deepEqual(epochOrder(8, 3, { seed: 1 }), epochOrder(8, 3, { seed: 1 }));
  * // pix2pixHD stops at the first batch that starts at or past max_dataset_size
  * deepEqual(epochOrder(8, 0, { batchSize: 2, serialBatches: true, maxDatasetSize: 3 }).length, 2);
+ * // rank 1 of 2 takes the second half of each batch of 4
+ * deepEqual(
+ *   epochOrder(9, 0, { batchSize: 2, serialBatches: true, shard: { rank: 1, size: 2 } }),
+ *   [[2, 3], [6, 7]],
+ * );
  * ```
  *
  * @param count Samples in the dataset.
@@ -44,6 +55,14 @@ const SHUFFLE_STREAM = 0x5348; // keeps shuffle seeds apart from per-sample seed
  */
 export function epochOrder(count: number, epoch: number, options: OrderOptions = {}): number[][] {
   const { batchSize = 1, serialBatches = false, maxDatasetSize = Infinity, seed = 0 } = options;
+  const { rank = 0, size = 1 } = options.shard ?? {};
+  if (
+    !(Number.isInteger(size) && size >= 1 && Number.isInteger(rank) && rank >= 0 && rank < size)
+  ) {
+    throw new RangeError(
+      `Cannot order the epoch as the shard must be a rank 0..size-1 of a positive size: current value is rank ${rank} of ${size}`,
+    );
+  }
   if (!(Number.isInteger(batchSize) && batchSize > 0)) {
     throw new RangeError(
       `Cannot order the epoch as batchSize must be a positive integer: current value is ${batchSize}`,
@@ -61,9 +80,10 @@ export function epochOrder(count: number, epoch: number, options: OrderOptions =
   }
   const order = Array.from({ length: count }, (_, i) => i);
   if (!serialBatches) new Rng(mixSeed(seed, SHUFFLE_STREAM, epoch)).shuffle(order);
-  const batches = Math.min(Math.floor(count / batchSize), Math.ceil(maxDatasetSize / batchSize));
+  const global = batchSize * size;
+  const batches = Math.min(Math.floor(count / global), Math.ceil(maxDatasetSize / global));
   return Array.from(
     { length: batches },
-    (_, b) => order.slice(b * batchSize, (b + 1) * batchSize),
+    (_, b) => order.slice(b * global + rank * batchSize, b * global + (rank + 1) * batchSize),
   );
 }

@@ -1,4 +1,4 @@
-import { deepEqual, notDeepEqual, throws } from "node:assert/strict";
+import { deepEqual, equal, notDeepEqual, throws } from "node:assert/strict";
 import { epochOrder } from "./order.ts";
 
 Deno.test("serial_batches keeps the sorted order and drops a last partial batch", () => {
@@ -33,4 +33,30 @@ Deno.test("epochOrder rejects bad options", () => {
   throws(() => epochOrder(10, 0, { batchSize: 0 }), RangeError);
   throws(() => epochOrder(10, 0, { maxDatasetSize: 0 }), RangeError);
   throws(() => epochOrder(-1, 0), RangeError);
+});
+
+Deno.test("shards: the ranks' batches put together are one process's batches of batchSize · size", () => {
+  for (
+    const [count, batchSize, size, max] of [[16, 1, 2, Infinity], [17, 2, 3, Infinity], [
+      16,
+      1,
+      4,
+      6,
+    ]]
+  ) {
+    const whole = epochOrder(count, 5, {
+      batchSize: batchSize * size,
+      seed: 9,
+      maxDatasetSize: max,
+    });
+    const ranks = Array.from(
+      { length: size },
+      (_, rank) =>
+        epochOrder(count, 5, { batchSize, seed: 9, maxDatasetSize: max, shard: { rank, size } }),
+    );
+    for (const r of ranks) equal(r.length, whole.length);
+    deepEqual(whole.map((_, b) => ranks.flatMap((r) => r[b])), whole);
+  }
+  throws(() => epochOrder(4, 0, { shard: { rank: 2, size: 2 } }), /rank 2 of 2/);
+  throws(() => epochOrder(4, 0, { shard: { rank: 0, size: 0 } }), /rank 0 of 0/);
 });

@@ -214,6 +214,42 @@ export class Runtime {
     }
   }
 
+  /**
+   * Reads several buffer ranges back to the CPU in one transfer (waits for all recorded work):
+   * the ranges' bytes one after another, each a whole number of 4-byte words.
+   */
+  async readParts(
+    parts: readonly { buffer: GPUBuffer; offset: number; bytes: number }[],
+  ): Promise<ArrayBuffer> {
+    let size = 0;
+    for (const p of parts) {
+      if (p.bytes % 4 || p.offset % 4) {
+        throw new RangeError(
+          `Cannot read a range back as its offset and size must be multiples of 4: current value is ${p.offset}+${p.bytes}`,
+        );
+      }
+      size += p.bytes;
+    }
+    if (size === 0) return new ArrayBuffer(0);
+    const staging = this.device.createBuffer({
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    try {
+      let at = 0;
+      for (const p of parts) {
+        this.copy(p.buffer, p.offset, staging, at, p.bytes);
+        at += p.bytes;
+      }
+      this.flush();
+      await staging.mapAsync(GPUMapMode.READ);
+      await this.check();
+      return staging.getMappedRange().slice(0);
+    } finally {
+      staging.destroy();
+    }
+  }
+
   /** Throws the first GPU error seen since the last check, naming its kernel. */
   async check(): Promise<void> {
     const pending = this.#errors.splice(0);

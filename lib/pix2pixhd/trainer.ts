@@ -30,6 +30,12 @@ import {
   vggLoss,
 } from "./losses.ts";
 
+/**
+ * Averages the parameters' gradients across data-parallel ranks, in place (lib/dist's
+ * `averageGradients` over MPI).
+ */
+export type GradientSync = (params: readonly Tensor[]) => Promise<void>;
+
 /** A generator, such as `defineG`'s global generator or local enhancer. */
 export interface GeneratorNet {
   /** (N, C, H, W) generator input -> (N, 3, H, W) image in [-1, 1]. */
@@ -220,9 +226,14 @@ export class Trainer {
     this.optimizerD.lr = value;
   }
 
-  /** One training iteration on a loader batch; resolves to the losses computed before the updates. */
-  async step(batch: Batch): Promise<Losses> {
-    const packed = this.recordStep(batch);
+  /**
+   * One training iteration on a loader batch; resolves to the losses computed before the updates.
+   * With `sync` (data-parallel training, lib/dist), G's and D's gradients are both computed first,
+   * then `sync` averages them across the ranks, then both optimizers step: the same update as
+   * without, since D's loss sees G's output detached and G's loss sees D frozen.
+   */
+  async step(batch: Batch, sync?: GradientSync): Promise<Losses> {
+    const packed = sync ? await this.#recordStepSynced(batch, sync) : this.recordStep(batch);
     try {
       const v = await packed.data();
       return { G_GAN: v[0], G_GAN_Feat: v[1], G_VGG: v[2], D_real: v[3], D_fake: v[4] };
@@ -239,13 +250,7 @@ export class Trainer {
   recordStep(batch: Batch): Tensor {
     try {
       return tidy(() => {
-        const inputs = batchInputs(batch, this.#options);
-        const { label, image: real } = inputs;
-        if (!real) {
-          throw new TypeError("Cannot train on a batch without photos: current value is undefined");
-        }
-        const fake = this.#generateFrom(batch, inputs, real);
-        const d = this.#lossesD(label, real, fake);
+        const { label, real, fake, d } = this.#fakeAndLossesD(batch);
         // D's gradients from G's losses are discarded anyway, so D's weights are frozen for G's
         // pass: the backward pass skips their gradients.
         const values = frozen(this.optimizerD.params, () => {
@@ -260,6 +265,51 @@ export class Trainer {
     } finally {
       clearTape();
     }
+  }
+
+  async #recordStepSynced(batch: Batch, sync: GradientSync): Promise<Tensor> {
+    const { optimizerG, optimizerD } = this;
+    let values: Tensor;
+    try {
+      values = tidy(() => {
+        const { label, real, fake, d } = this.#fakeAndLossesD(batch);
+        const values = frozen(optimizerD.params, () => {
+          const g = this.#lossesG(label, real, fake, d.predReal);
+          optimizerG.zeroGrad();
+          g.total.backward();
+          return pack([g.gan, g.feat, g.vgg, d.real, d.fake]);
+        });
+        optimizerD.zeroGrad();
+        scale(add(d.fake, d.real), 0.5).backward();
+        return values;
+      });
+    } finally {
+      clearTape();
+    }
+    try {
+      await sync([...optimizerG.params, ...optimizerD.params]);
+    } catch (error) {
+      values.dispose();
+      optimizerG.zeroGrad();
+      optimizerD.zeroGrad();
+      throw error;
+    }
+    optimizerG.step();
+    optimizerG.zeroGrad();
+    optimizerD.step();
+    optimizerD.zeroGrad();
+    return values;
+  }
+
+  /** A batch's inputs, G's fake, and D's losses on it and on the real image. */
+  #fakeAndLossesD(batch: Batch) {
+    const inputs = batchInputs(batch, this.#options);
+    const { label, image: real } = inputs;
+    if (!real) {
+      throw new TypeError("Cannot train on a batch without photos: current value is undefined");
+    }
+    const fake = this.#generateFrom(batch, inputs, real);
+    return { label, real, fake, d: this.#lossesD(label, real, fake) };
   }
 
   /** D's losses on the (pooled) detached fake and on the real image. */
