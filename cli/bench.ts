@@ -6,7 +6,8 @@
  *   `--n_downsample_global`, `--n_blocks_global`, `--n_local_enhancers`, `--n_blocks_local`,
  *   `--ndf`, `--n_layers_D`, `--no_vgg_loss`);
  * - `conv`: `--conv_shapes 64:512:1024,...` times conv2d at those (channels, height, width)
- *   instead of the default set with TF.js beside it.
+ *   instead of the default set with TF.js beside it;
+ * - `mpi`: a small training run on 1 process and on 2 ranks under `mpirun` (see bench/mpi.ts).
  *
  * @module
  */
@@ -19,6 +20,7 @@ import { benchConv, benchConvShapes } from "./bench/conv.ts";
 import { benchEdit } from "./bench/edit.ts";
 import { benchFeatures } from "./bench/features.ts";
 import { benchLatency } from "./bench/latency.ts";
+import { benchMpi } from "./bench/mpi.ts";
 import { benchNorm } from "./bench/norm.ts";
 import { type BenchArchitecture, benchTrain, type BenchTrainOptions } from "./bench/train.ts";
 
@@ -148,6 +150,7 @@ if (import.meta.main) {
     data: { gpu: false, run: () => benchData() },
     train: { gpu: true, run: () => benchTrain(parsed.train) },
     edit: { gpu: true, run: benchEdit },
+    mpi: { gpu: false, run: benchMpi },
   };
   const wanted = parsed.groups.length > 0 ? parsed.groups : Object.keys(groups);
   for (const name of wanted) {

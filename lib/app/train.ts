@@ -33,6 +33,7 @@ import {
 import { openWorld } from "../dist/mpi.ts";
 
 export { lossLine, type LossRecord } from "./train_log.ts";
+export type { SyncStats } from "../dist/gradients.ts";
 
 /** Callbacks and controls of {@linkcode train}. */
 export interface TrainHooks {
@@ -44,6 +45,8 @@ export interface TrainHooks {
   print?: (line: string) => void;
   /** A progress bar on stderr (default: when stderr is a terminal). */
   progress?: boolean;
+  /** Data-parallel runs: called after each step's gradient averaging with what it cost. */
+  onSync?: (stats: SyncStats) => void;
   /**
    * The data-parallel ranks this process is one of (default: MPI's world when `mpirun` or
    * `srun` started several processes, else none): see {@linkcode DataParallel}.
@@ -175,6 +178,7 @@ async function trainOn(
         totals.bytesPerStep += stats.bytes;
         totals.syncSeconds += stats.seconds;
         totals.reduceSeconds += stats.reduceSeconds;
+        hooks.onSync?.(stats);
       });
     const nEpochs = o.niter + o.niter_decay;
     const printDue = every(o.print_freq, start.totalSteps);
