@@ -6,7 +6,8 @@
  *   from the same weights: after three steps the ranks' weights are identical (the ranks compare
  *   digests), the logged losses are the same, and the weights match the single process's: every
  *   conv weight within 1e-5; a bias within 2·lr per step, since the biases that feed an instance
- *   norm are cancelled by it and get gradients of rounding noise, whose sign Adam follows;
+ *   norm are cancelled by it and get gradients of rounding noise, whose sign Adam follows; a
+ *   two-rank run stopped and resumed ends with the uninterrupted one's checkpoint bytes;
  * - a rank killed mid-run ends the job within a bounded time with a message naming the rank, and
  *   the run resumes from its last save; resuming with another number of processes is refused.
  *
@@ -154,6 +155,19 @@ Deno.test({
       );
       ok(worstWeight <= 1e-5, `weights differ by ${worstWeight}`);
       ok(worstBias <= 2 * LR * 3, `biases differ by ${worstBias}`);
+
+      // Stopped after 2 epochs and resumed, two ranks end with the uninterrupted run's bits.
+      const half = await run(ranks(2, flags(dir, "resumed", { niter: "2" })));
+      equal(half.code, 0, half.text);
+      const rest = await run(ranks(2, flags(dir, "resumed").concat("--continue_train")));
+      equal(rest.code, 0, rest.text);
+      match(rest.text, /resuming from .*: epoch 3, iteration 0/);
+      for (const net of ["G", "D"]) {
+        const [a, b] = await Promise.all(
+          ["two", "resumed"].map((name) => Deno.readFile(join(dir, name, `latest_net_${net}.pth`))),
+        );
+        ok(a.length === b.length && a.every((x, i) => x === b[i]), `${net} resumed exactly`);
+      }
 
       // Resuming with another number of processes is refused, naming both.
       const refused = await run(one(flags(dir, "two", { niter: "4" }).concat("--continue_train")));
