@@ -17,6 +17,7 @@ import { equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { openCheckpoint } from "../lib/io/open_checkpoint.ts";
 import { toFloat32 } from "../lib/io/to_float32.ts";
+import { TINY_TRAIN } from "./feature_run.ts";
 
 const MPIRUN = "mpirun";
 
@@ -36,25 +37,16 @@ async function haveMpirun(): Promise<boolean> {
 const present = await haveMpirun();
 const TRAIN = new URL("../cli/train.ts", import.meta.url).pathname;
 const CITY = new URL("../fixtures/data/city", import.meta.url).pathname;
-const LR = 0.002;
+/** The learning rate of TINY_TRAIN, for the biases' tolerance. */
+const LR = Number(TINY_TRAIN[TINY_TRAIN.indexOf("--lr") + 1]);
 
-/** A tiny global G and D on the first two samples, no flips, no pool, no VGG, no pages. */
+/** The tests' tiny global G and D on the first two samples, no flips, no pool, 3 epochs. */
 function flags(checkpoints: string, name: string, extra: Record<string, string> = {}): string[] {
   const values: Record<string, string> = {
     dataroot: CITY,
     checkpoints_dir: checkpoints,
     name,
-    netG: "global",
-    ngf: "4",
-    n_downsample_global: "2",
-    n_blocks_global: "1",
-    ndf: "4",
-    n_layers_D: "1",
-    num_D: "1",
-    max_dataset_size: "2",
     niter: "3",
-    niter_decay: "0",
-    lr: String(LR),
     nThreads: "0",
     loadSize: "128",
     resize_or_crop: "scale_width",
@@ -62,12 +54,7 @@ function flags(checkpoints: string, name: string, extra: Record<string, string> 
     print_freq: "1",
     ...extra,
   };
-  return [
-    ...Object.entries(values).flatMap(([k, v]) => [`--${k}`, v]),
-    "--no_vgg_loss",
-    "--no_html",
-    "--no_flip",
-  ];
+  return [...TINY_TRAIN, ...Object.entries(values).flatMap(([k, v]) => [`--${k}`, v]), "--no_flip"];
 }
 
 const ENV = {
