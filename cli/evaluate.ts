@@ -44,10 +44,11 @@ export function evaluationTable(rows: readonly EvaluationRow[]): string {
 /** Runs the command; resolves to the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
-    console.log(
-      "Measures a run's G against the real photos of the test split, beside the untrained G.\n" +
-        helpText("test"),
-    );
+    console.log(helpText("test", {
+      program: "evaluate",
+      does:
+        "Measures checkpoints/<name>/<which_epoch>_net_G.pth against the real photos of <dataroot>/<phase>_img (PSNR, SSIM, per-class colour error), beside the same G untrained.",
+    }));
     return 0;
   }
   const rows: EvaluationRow[] = [];

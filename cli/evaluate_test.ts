@@ -21,6 +21,21 @@ Deno.test("the evaluation table gives each generator's measures", () => {
   );
 });
 
+Deno.test("cli/evaluate.ts --help names evaluate and lists test's flags", async () => {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void lines.push(a.join(" "));
+  try {
+    equal(await main(["--help"]), 0);
+  } finally {
+    console.log = log;
+  }
+  const text = lines.join("\n");
+  ok(text.startsWith("Usage: deno run -A cli/evaluate.ts [--flag value"), text);
+  ok(text.includes("--which_epoch") && text.includes("--results_dir"), text);
+  ok(!text.includes("cli/test.ts"), text);
+});
+
 Deno.test({
   name: "cli/evaluate.ts measures a run and its untrained G against the test photos",
   sanitizeResources: false,

@@ -453,12 +453,17 @@ const USAGE: Readonly<Record<Command, string>> = {
     "Starts the scene editor on 127.0.0.1 with checkpoints/<name>/<which_epoch>_net_G.pth and the run's feature clusters.",
 };
 
-/** `--help`: usage and the flags grouped, with defaults. */
-export function helpText(command: Command): string {
+/**
+ * `--help`: usage and the flags grouped, with defaults. `as` names another program that takes
+ * `command`'s flags (`cli/evaluate.ts` takes `cli/test.ts`'s), with what it does.
+ */
+export function helpText(command: Command, as?: { program: string; does: string }): string {
   const flags = flagsOf(command);
   const lines = [
-    `Usage: deno run -A cli/${command}.ts [--flag value | --flag=value | --bool_flag] ...`,
-    USAGE[command],
+    `Usage: deno run -A cli/${
+      as?.program ?? command
+    }.ts [--flag value | --flag=value | --bool_flag] ...`,
+    as?.does ?? USAGE[command],
     "",
   ];
   const groups = [...new Set(flags.map((x) => x.group))];
