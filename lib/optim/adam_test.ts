@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { assertClose, gpu, randn } from "../../tests/check.ts";
+import { runtime } from "../gpu/kernel.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { Adam } from "./adam.ts";
 
@@ -58,4 +59,41 @@ Deno.test("Adam refuses bad hyper-parameters and non-leaf parameters", async () 
   });
   assert.throws(() => new Adam([p], { eps: NaN }), { name: "RangeError", message: /eps.*NaN/ });
   p.dispose();
+});
+
+Deno.test("Adam updates many parameters a few dispatches at a time, skipping those without a gradient", async () => {
+  await gpu();
+  const sizes = Array.from({ length: 21 }, (_, k) => 1 + ((k * 37) % 300));
+  const ws = sizes.map((n, k) => randn(n, 50 + k));
+  const params = ws.map((w) => {
+    const t = Tensor.from(Float32Array.from(w), [w.length]);
+    t.requiresGrad = true;
+    return t;
+  });
+  const [b1, b2, eps, lr] = [0.9, 0.999, 1e-8, 0.003];
+  const opt = new Adam(params, { lr, betas: [b1, b2], eps });
+  // Every third parameter has no gradient and must stay as it is.
+  const graded = params.map((_, k) => k % 3 !== 1);
+  const gs = sizes.map((n, k) => randn(n, 500 + k));
+  params.forEach((p, k) => {
+    if (graded[k]) p.grad = Tensor.from(Float32Array.from(gs[k]), p.shape);
+  });
+  const rt = runtime();
+  const before = rt.dispatches;
+  opt.step();
+  const group = Math.min(16, Math.floor(rt.gpu.limits.maxStorageBuffersPerShaderStage / 4));
+  const due = graded.filter(Boolean).length;
+  assert.equal(rt.dispatches - before, Math.ceil(due / group), `groups of ${group}`);
+  for (let k = 0; k < params.length; k++) {
+    const expected = ws[k].map((w, i) => {
+      if (!graded[k]) return w;
+      const g = gs[k][i];
+      const m = (1 - b1) * g, v = (1 - b2) * g * g;
+      return w - (lr / (1 - b1)) * m / (Math.sqrt(v) / Math.sqrt(1 - b2) + eps);
+    });
+    assertClose(await params[k].data(), expected, `parameter ${k}`, { atol: 1e-6, rtol: 1e-5 });
+  }
+  opt.zeroGrad();
+  opt.dispose();
+  for (const p of params) p.dispose();
 });
