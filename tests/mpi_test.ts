@@ -66,6 +66,8 @@ const ENV = {
   OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1",
   // Shared-memory transport without the cross-memory attach that containers often forbid.
   OMPI_MCA_btl_vader_single_copy_mechanism: "none",
+  // The ranks share the cores with lavapipe's threads: a waiting rank yields rather than spins.
+  OMPI_MCA_mpi_yield_when_idle: "1",
 };
 
 function ranks(n: number, args: string[]): Deno.Command {

@@ -58,6 +58,7 @@ async function rank(): Promise<void> {
     sync_share: Number((syncMs / ms).toFixed(3)),
     bytes_per_step: sync[0]?.bytes ?? 0,
     steps: timed.length,
+    mpi_yield_when_idle: Deno.env.get("OMPI_MCA_mpi_yield_when_idle") ?? null,
     adapter: (await initGpu()).gpu.adapter,
   }));
 }
@@ -70,6 +71,9 @@ export async function benchMpi(): Promise<void> {
     OMPI_ALLOW_RUN_AS_ROOT: "1",
     OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1",
     OMPI_MCA_btl_vader_single_copy_mechanism: "none",
+    // A rank waiting in a reduction yields its core instead of spinning: on one machine the
+    // ranks share the cores with the CPU adapter's threads (set 0 to measure the spinning).
+    OMPI_MCA_mpi_yield_when_idle: Deno.env.get("OMPI_MCA_mpi_yield_when_idle") ?? "1",
   };
   const haveMpirun = await new Deno.Command("mpirun", {
     args: ["--version"],
