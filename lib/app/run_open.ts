@@ -38,12 +38,14 @@ export interface OpenedRun {
 /**
  * Checks the options and the run folder for training, writing nothing: resuming needs the
  * folder, keeps its architecture and needs checkpoint `--which_epoch` whole (a save that a
- * stopped process left half done is finished or dropped first). Prints the options as
+ * stopped process left half done is finished or dropped first, unless `recover` is false: a
+ * data-parallel rank other than 0, which opens the run once rank 0 has). Prints the options as
  * pix2pixHD does, after the parser's notes.
  */
 export async function openRun(
   parsed: ParsedOptions,
   print: (line: string) => void,
+  { recover = true }: { recover?: boolean } = {},
 ): Promise<OpenedRun> {
   let o = applyDebug(parsed.options);
   const dir = join(o.checkpoints_dir, o.name);
@@ -71,7 +73,7 @@ export async function openRun(
   print(optText(o, "train").trimEnd());
   const withE = usesFeatures(o) && !o.load_features;
   if (o.continue_train) {
-    for (const note of await recoverSets(dir)) print(`note: ${note}`);
+    if (recover) { for (const note of await recoverSets(dir)) print(`note: ${note}`); }
     await checkResumable(dir, o.which_epoch, withE ? ["G", "D", "E"] : ["G", "D"]);
   }
   return { o, dir, earlier, recorded, withE };

@@ -61,6 +61,8 @@ export interface TrainHooks {
 export interface DataParallel extends Reducer {
   /** This process's rank, 0..size-1. */
   readonly rank: number;
+  /** Waits for every rank. */
+  barrier(): Promise<void>;
 }
 
 /** What gradient averaging cost a data-parallel run (see lib/dist/gradients.ts). */
@@ -128,7 +130,11 @@ async function trainOn(
   const say = hooks.print ?? ((line: string) => console.log(line));
   // Rank 0 alone speaks and writes; every rank names its adapter.
   const print = root ? say : () => {};
-  const run = await openRun(parsed, print);
+  // Rank 0 finishes or drops a save that a stopped run left cut off; the others open the run
+  // after it.
+  if (world && !root) await world.barrier();
+  const run = await openRun(parsed, print, { recover: root });
+  if (world && root) await world.barrier();
   const { o, dir } = run;
   const adapter = adapterLine((await initGpu()).gpu);
   say(world ? `rank ${world.rank} of ${world.size} (pid ${Deno.pid}): ${adapter}` : adapter);
@@ -197,9 +203,11 @@ async function trainOn(
         totalSteps += batchSize;
         epochIter += batchSize;
         let losses = await trainer.step(batch, sync);
-        let stop = hooks.signal?.aborted ?? false;
         // The ranks log the mean of their losses, and stop together when any was asked to.
-        if (world) ({ losses, stop } = await agree(world, losses, stop));
+        let stopAll = false;
+        if (world) {
+          ({ losses, stop: stopAll } = await agree(world, losses, hooks.signal?.aborted ?? false));
+        }
         const stepSeconds = (performance.now() - t0) / 1000;
         // The conv shapes of the first steps, timed once for their kernel (see conv_tuner.ts).
         await tuneConvs(print);
@@ -214,6 +222,7 @@ async function trainOn(
           displayed = true;
         }
         hooks.onStep?.(record);
+        const stop = world ? stopAll : hooks.signal?.aborted ?? false;
         if (saveDue(totalSteps) || stop) {
           log.say(`saving the latest model (epoch ${epoch}, total_steps ${totalSteps})`);
           await save("latest", { epoch, epochIter, totalSteps, lr, fixedGlobal }, true);

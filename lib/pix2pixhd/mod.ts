@@ -42,6 +42,7 @@ export {
   type DiscriminatorNet,
   type EncoderNet,
   type GeneratorNet,
+  type GradientSync,
   LOSS_NAMES,
   type Losses,
   Trainer,
