@@ -68,6 +68,13 @@ export function buckets(tensors: readonly Tensor[], bucketFloats = BUCKET_FLOATS
   return out;
 }
 
+/** A bucket's floats, read back to the CPU in one transfer. */
+function readBucket(bucket: readonly Part[]): Promise<ArrayBuffer> {
+  return runtime().readParts(
+    bucket.map((p) => ({ buffer: p.tensor.buffer, offset: p.offset * 4, bytes: p.length * 4 })),
+  );
+}
+
 /**
  * Replaces each parameter's gradient by its mean over the ranks. Every rank must call it with the
  * same parameters, in the same order, each with or without a gradient alike.
@@ -85,11 +92,7 @@ export async function averageGradients(
   let chain = Promise.resolve();
   const all = buckets(grads, bucketFloats);
   for (const bucket of all) {
-    const host = new Float32Array(
-      await rt.readParts(
-        bucket.map((p) => ({ buffer: p.tensor.buffer, offset: p.offset * 4, bytes: p.length * 4 })),
-      ),
-    );
+    const host = new Float32Array(await readBucket(bucket));
     bytes += host.byteLength;
     chain = chain.then(async () => {
       const r0 = performance.now();
@@ -128,13 +131,9 @@ export async function checkSameWeights(
   reducer: Reducer,
   bucketFloats = BUCKET_FLOATS,
 ): Promise<number> {
-  const rt = runtime();
   let hash = 0x811c9dc5;
   for (const bucket of buckets(params, bucketFloats)) {
-    const bytes = await rt.readParts(
-      bucket.map((p) => ({ buffer: p.tensor.buffer, offset: p.offset * 4, bytes: p.length * 4 })),
-    );
-    hash = fnv1a(new Uint8Array(bytes), hash);
+    hash = fnv1a(new Uint8Array(await readBucket(bucket)), hash);
   }
   // The digest's halves are whole numbers below 2^16, exact in float32 when summed: a rank sees
   // the sum equal size times its own digest only if every rank has the same.
