@@ -17,24 +17,21 @@ import { equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { openCheckpoint } from "../lib/io/open_checkpoint.ts";
 import { toFloat32 } from "../lib/io/to_float32.ts";
+import { haveMpirun, ONE_MACHINE_MPI_ENV } from "../cli/bench/mpi.ts";
 import { TINY_TRAIN } from "./feature_run.ts";
 
 const MPIRUN = "mpirun";
 
-async function haveMpirun(): Promise<boolean> {
-  const have = await new Deno.Command(MPIRUN, {
-    args: ["--version"],
-    stdout: "null",
-    stderr: "null",
-  })
-    .output().then((o) => o.success, () => false);
+/** Whether mpirun is here; in CI (`CI` set) its absence is an error, since CI installs it. */
+async function mpirunPresent(): Promise<boolean> {
+  const have = await haveMpirun();
   if (!have && Deno.env.get("CI")) {
     throw new Error("mpirun is needed in CI for the MPI test (apt-get install openmpi-bin)");
   }
   return have;
 }
 
-const present = await haveMpirun();
+const present = await mpirunPresent();
 const TRAIN = new URL("../cli/train.ts", import.meta.url).pathname;
 const CITY = new URL("../fixtures/data/city", import.meta.url).pathname;
 /** The learning rate of TINY_TRAIN, for the biases' tolerance. */
@@ -61,13 +58,7 @@ const ENV = {
   XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp",
   NO_COLOR: "1",
   PIX2PIXHD_CONV_TUNE: "off",
-  // Containers run as root; mpirun refuses root without these.
-  OMPI_ALLOW_RUN_AS_ROOT: "1",
-  OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1",
-  // Shared-memory transport without the cross-memory attach that containers often forbid.
-  OMPI_MCA_btl_vader_single_copy_mechanism: "none",
-  // The ranks share the cores with lavapipe's threads: a waiting rank yields rather than spins.
-  OMPI_MCA_mpi_yield_when_idle: "1",
+  ...ONE_MACHINE_MPI_ENV,
   // Open MPI's notices (a killed rank) printed as they come: its aggregator sometimes drops them.
   OMPI_MCA_orte_base_help_aggregate: "0",
 };

@@ -63,25 +63,36 @@ async function rank(): Promise<void> {
   }));
 }
 
+/**
+ * Open MPI's settings for ranks on one machine: as root (containers), without the cross-memory
+ * attach that containers often forbid, and yielding the core of a rank waiting in a reduction
+ * instead of spinning on it, since the ranks share the cores with a CPU adapter's threads.
+ */
+export const ONE_MACHINE_MPI_ENV: Readonly<Record<string, string>> = {
+  OMPI_ALLOW_RUN_AS_ROOT: "1",
+  OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1",
+  OMPI_MCA_btl_vader_single_copy_mechanism: "none",
+  OMPI_MCA_mpi_yield_when_idle: "1",
+};
+
+/** Whether `mpirun` runs here. */
+export function haveMpirun(): Promise<boolean> {
+  return new Deno.Command("mpirun", { args: ["--version"], stdout: "null", stderr: "null" })
+    .output().then((o) => o.success, () => false);
+}
+
 /** Runs the 1-process and 2-rank lines, relaying the JSON lines. */
 export async function benchMpi(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const env = {
     PIX2PIXHD_CONV_TUNE: "off",
-    OMPI_ALLOW_RUN_AS_ROOT: "1",
-    OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1",
-    OMPI_MCA_btl_vader_single_copy_mechanism: "none",
-    // A rank waiting in a reduction yields its core instead of spinning: on one machine the
-    // ranks share the cores with the CPU adapter's threads (set 0 to measure the spinning).
+    ...ONE_MACHINE_MPI_ENV,
+    // Set 0 to measure the spinning.
     OMPI_MCA_mpi_yield_when_idle: Deno.env.get("OMPI_MCA_mpi_yield_when_idle") ?? "1",
   };
-  const haveMpirun = await new Deno.Command("mpirun", {
-    args: ["--version"],
-    stdout: "null",
-    stderr: "null",
-  }).output().then((o) => o.success, () => false);
+  const mpirun = await haveMpirun();
   for (const n of [1, 2]) {
-    if (n > 1 && !haveMpirun) {
+    if (n > 1 && !mpirun) {
       console.error("mpi: no mpirun (apt-get install openmpi-bin libopenmpi-dev): 2 ranks skipped");
       continue;
     }

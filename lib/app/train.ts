@@ -180,7 +180,7 @@ async function trainOn(
     const totals: SyncTotals = { bytesPerStep: 0, syncSeconds: 0, reduceSeconds: 0 };
     const sync = world &&
       (async (params: readonly Tensor[]) => {
-        const stats: SyncStats = await averageGradients(params, world);
+        const stats = await averageGradients(params, world);
         totals.bytesPerStep += stats.bytes;
         totals.syncSeconds += stats.seconds;
         totals.reduceSeconds += stats.reduceSeconds;
@@ -269,7 +269,7 @@ async function trainOn(
       totalSteps,
       steps,
       interrupted,
-      secondsPerStep: busy / (steps || 1),
+      secondsPerStep: per(busy),
       page: web && (await exists(join(web, "index.html"))) ? join(web, "index.html") : undefined,
       rank: world?.rank,
       sync: world

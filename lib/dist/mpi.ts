@@ -5,12 +5,15 @@
  * (`mpirun`, `srun`) started more than one process: {@linkcode launchedRanks} reads the launcher's
  * environment without touching the library.
  *
+ * Without --allow-env no launcher can be seen, so the process is one.
+ *
  * The collective calls run on Deno's FFI worker threads (`nonblocking`), one at a time
  * (`MPI_THREAD_SERIALIZED`), so JavaScript goes on (reading back the next bucket of gradients)
  * while a reduction is under way.
  *
  * @module
  */
+import { envVar } from "../gpu/device.ts";
 
 /** The world size the launcher's environment gives: 1 when no launcher started this process. */
 export function launchedRanks(env: (name: string) => string | undefined = envVar): number {
@@ -35,15 +38,6 @@ export function launchedRanks(env: (name: string) => string | undefined = envVar
     return n;
   }
   return 1;
-}
-
-function envVar(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    // No --allow-env: no launcher can be seen, so this is one process.
-    return undefined;
-  }
 }
 
 const SYMBOLS = {

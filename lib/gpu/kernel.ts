@@ -197,28 +197,15 @@ export class Runtime {
   }
 
   /** Reads `bytes` bytes of a buffer back to the CPU (waits for all recorded work). */
-  async read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
-    const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.device.createBuffer({
-      size,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    try {
-      this.copy(buffer, offset, staging, 0, size);
-      this.flush();
-      await staging.mapAsync(GPUMapMode.READ);
-      await this.check();
-      return staging.getMappedRange().slice(0, bytes);
-    } finally {
-      staging.destroy();
-    }
+  read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+    return this.#readBack([{ buffer, offset, bytes: Math.ceil(bytes / 4) * 4 }], bytes);
   }
 
   /**
    * Reads several buffer ranges back to the CPU in one transfer (waits for all recorded work):
    * the ranges' bytes one after another, each a whole number of 4-byte words.
    */
-  async readParts(
+  readParts(
     parts: readonly { buffer: GPUBuffer; offset: number; bytes: number }[],
   ): Promise<ArrayBuffer> {
     let size = 0;
@@ -230,9 +217,16 @@ export class Runtime {
       }
       size += p.bytes;
     }
-    if (size === 0) return new ArrayBuffer(0);
+    return this.#readBack(parts, size);
+  }
+
+  /** Copies the ranges into one staging buffer, maps it and returns its first `keep` bytes. */
+  async #readBack(
+    parts: readonly { buffer: GPUBuffer; offset: number; bytes: number }[],
+    keep: number,
+  ): Promise<ArrayBuffer> {
     const staging = this.device.createBuffer({
-      size,
+      size: parts.reduce((sum, p) => sum + p.bytes, 0),
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
     try {
@@ -244,7 +238,7 @@ export class Runtime {
       this.flush();
       await staging.mapAsync(GPUMapMode.READ);
       await this.check();
-      return staging.getMappedRange().slice(0);
+      return staging.getMappedRange().slice(0, keep);
     } finally {
       staging.destroy();
     }
