@@ -237,10 +237,14 @@ export class InstanceNorm2d extends Layer {
     return instanceNorm2d(x, { eps: this.#eps });
   }
 
-  /** relu(forward(x)), in the norm's own passes (what {@linkcode Sequential} runs for the pair). */
-  forwardRelu(x: Tensor): Tensor {
+  /**
+   * `act`'s forward of forward(x), in the norm's own passes (what {@linkcode Sequential} runs
+   * for the norm and a ReLU or LeakyReLU after it).
+   */
+  forwardActivated(x: Tensor, act: ReLU | LeakyReLU): Tensor {
     if (x.shape[1] !== this.numFeatures) return this.forward(x); // throws the same error
-    return instanceNorm2d(x, { eps: this.#eps, relu: true });
+    const activation = act instanceof ReLU ? "relu" : act.negativeSlope;
+    return instanceNorm2d(x, { eps: this.#eps, activation });
   }
 }
 
@@ -343,14 +347,19 @@ export class Sequential extends Layer {
     this.layers = [...layers];
   }
 
-  /** Runs every layer in turn; an instance norm followed by a ReLU runs as one fused op. */
+  /**
+   * Runs every layer in turn; an instance norm followed by a ReLU or LeakyReLU runs as one fused
+   * op.
+   */
   forward(x: Tensor): Tensor {
     let y = x;
     try {
       for (let i = 0; i < this.layers.length; i++) {
         const layer = this.layers[i];
-        const fused = layer instanceof InstanceNorm2d && this.layers[i + 1] instanceof ReLU;
-        const next = fused ? layer.forwardRelu(y) : layer.forward(y);
+        const after = this.layers[i + 1];
+        const fused = layer instanceof InstanceNorm2d &&
+          (after instanceof ReLU || after instanceof LeakyReLU);
+        const next = fused ? layer.forwardActivated(y, after) : layer.forward(y);
         if (fused) i++;
         if (y !== x && next !== y) y.dispose();
         y = next;

@@ -20,19 +20,24 @@ const K = kernels(
   [
     "chunk_stats",
     "normalize",
+    "normalize_plane",
     "grad_sums",
     "grad_apply",
+    "grad_plane",
   ] as const,
 );
 
 /**
- * Splits a plane of `size` elements into chunks of 256·per, one workgroup each, returning
- * [chunks, per]. GPUs get up to 16 chunks of at least 16 elements a thread, to fill their many
- * cores; CPU adapters (lavapipe) up to 4 chunks of at least 64, as each workgroup's barriers
- * cost them microseconds.
+ * Splits each of `planes` planes of `size` elements into chunks of 256·per, one workgroup each,
+ * returning [chunks, per]. One chunk a plane (one dispatch a pass) where the planes alone give
+ * the adapter enough workgroups: 8 on CPU adapters (lavapipe), whose few cores each run a
+ * workgroup at a time; 256 on GPUs. Otherwise GPUs get up to 16 chunks of at least 16 elements a
+ * thread, to fill their many cores; CPU adapters up to 4 chunks of at least 64, as each
+ * workgroup's barriers cost them microseconds.
  */
-function chunking(size: number, cpu: boolean): [number, number] {
-  const [maxChunks, minPer] = cpu ? [4, 64] : [16, 16];
+function chunking(planes: number, size: number, cpu: boolean): [number, number] {
+  const [maxChunks, minPer, enough] = cpu ? [4, 64, 8] : [16, 16, 256];
+  if (planes >= enough) return [1, Math.ceil(size / 256)];
   const per = Math.max(minPer, Math.ceil(size / (256 * maxChunks)));
   return [Math.ceil(size / (256 * per)), per];
 }
@@ -42,10 +47,11 @@ export interface InstanceNorm2dOptions {
   /** Added to the variance before the square root (default 1e-5, as PyTorch). */
   eps?: number;
   /**
-   * ReLU applied to the result in the same passes (default false): `relu(instanceNorm2d(x))`
-   * with the same values and gradients, in two fewer dispatches and passes over the data.
+   * An activation applied to the result in the same passes (default none): `relu` gives
+   * `relu(instanceNorm2d(x))`, a number s gives `leakyRelu(instanceNorm2d(x), s)`, with the same
+   * values and gradients, in two fewer dispatches and passes over the data.
    */
-  relu?: boolean;
+  activation?: "relu" | number;
 }
 
 /**
@@ -73,28 +79,46 @@ export function instanceNorm2d(x: Tensor, options: InstanceNorm2dOptions = {}): 
       `Cannot normalize as each plane must have more than 1 element: current shape is [${x.shape}]`,
     );
   }
+  const act = options.activation;
+  if (typeof act === "number" && !Number.isFinite(act)) {
+    throw new RangeError(
+      `Cannot normalize as the activation's negative slope must be finite: current value is ${act}`,
+    );
+  }
   const rt = runtime();
   const planes = n * c;
-  const [chunks, per] = chunking(h * w, rt.gpu.isFallback);
-  const fused = options.relu ?? false;
-  const params = [planes, h * w, chunks, per, f32bits(eps), fused ? 1 : 0];
+  const [chunks, per] = chunking(planes, h * w, rt.gpu.isFallback);
+  const fused = act !== undefined;
+  const slope = typeof act === "number" ? act : 0;
+  const params = [planes, h * w, chunks, per, f32bits(eps), fused ? 1 : 0, f32bits(slope)];
   const grid = rt.grid(planes * chunks);
 
   const part = Tensor.empty([planes, chunks, 2]);
   const stats = Tensor.empty([planes, 3]);
   const y = Tensor.empty(x.shape);
-  rt.dispatch(K.chunk_stats, [x.buffer, part.buffer], params, grid);
-  rt.dispatch(K.normalize, [x.buffer, part.buffer, y.buffer, stats.buffer], params, grid);
+  const forward = [x.buffer, part.buffer, y.buffer, stats.buffer];
+  if (chunks === 1) rt.dispatch(K.normalize_plane, forward, params, grid);
+  else {
+    rt.dispatch(K.chunk_stats, forward.slice(0, 2), params, grid);
+    rt.dispatch(K.normalize, forward, params, grid);
+  }
   part.dispose();
 
-  // The backward needs y before the ReLU: fused, it recomputes it from x.
-  const name = fused ? "instance_norm2d_relu" : "instance_norm2d";
+  // The backward needs y before the activation: fused, it recomputes it from x.
+  const name = act === undefined
+    ? "instance_norm2d"
+    : act === "relu"
+    ? "instance_norm2d_relu"
+    : "instance_norm2d_leaky_relu";
   record(y, name, [x], [fused ? x : y, stats], (dy, [ys, st]) => {
     const gpart = Tensor.empty([planes, chunks, 2]);
     const dx = Tensor.empty(x.shape);
     const buffers = [ys.buffer, dy.buffer, gpart.buffer, st.buffer, dx.buffer];
-    rt.dispatch(K.grad_sums, buffers.slice(0, 4), params, grid);
-    rt.dispatch(K.grad_apply, buffers, params, grid);
+    if (chunks === 1) rt.dispatch(K.grad_plane, buffers, params, grid);
+    else {
+      rt.dispatch(K.grad_sums, buffers.slice(0, 4), params, grid);
+      rt.dispatch(K.grad_apply, buffers, params, grid);
+    }
     gpart.dispose();
     return [dx];
   });

@@ -16,9 +16,13 @@
 //                                      one saves (shift, mean - shift, rstd) for the backward.
 //   grad_sums:   y, dy, stats -> gpart per chunk (sum dy, sum dy * y), reduced the same way.
 //   grad_apply:  y, dy, stats, gpart -> dx
-// With ReLU fused (relu 1): normalize writes max(y, 0); the backward gets x in place of y and
-// recomputes y from it and the stats with normalize's own expression (so the same bits), and
-// passes dy only where y > 0, as ReLU's backward would.
+// Where a workgroup has a whole plane (chunks 1, many planes), one dispatch a pass:
+//   normalize_plane: x -> part, y, stats   chunk_stats and normalize in one (the same bits).
+//   grad_plane:      y, dy, stats -> gpart, dx   grad_sums and grad_apply in one (the same bits).
+// With an activation fused (act 1: ReLU, or LeakyReLU of negative slope `slope`): normalize
+// writes act(y); the backward gets x in place of y and recomputes y from it and the stats with
+// normalize's own expression (so the same bits), and passes dy where y > 0 and slope · dy (ReLU:
+// 0) elsewhere, as the activation's backward would.
 // Every merge and sum runs in a fixed order, so results do not depend on scheduling.
 // Workgroups form a 2D grid: w = wid.y * nwg.x + wid.x = q * chunks + chunk.
 
@@ -28,7 +32,8 @@ struct Params {
   chunks: u32,  // chunks per plane
   per: u32,  // elements per thread per chunk
   eps: f32,
-  relu: u32,  // 1: ReLU fused (see the header)
+  act: u32,  // 1: an activation fused (see the header)
+  slope: f32,  // its slope for y <= 0 (0: ReLU)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -41,7 +46,7 @@ struct Params {
 // stats: per plane, the shift (its first element), the mean minus the shift, and rstd.
 @group(0) @binding(4) var<storage, read_write> stats: array<f32>;  // (planes, 3)
 
-// y_in: y, or with ReLU fused the input x, y then recomputed from it and the stats.
+// y_in: y, or with an activation fused the input x, y then recomputed from it and the stats.
 @group(0) @binding(1) var<storage, read> y_in: array<f32>;  // (N, C, H, W)
 @group(0) @binding(2) var<storage, read> dy: array<f32>;  // (N, C, H, W)
 // gpart: per chunk, the sums of dy and of dy * y.
@@ -51,21 +56,31 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;  // (N, C, H, W)
 
 var<workgroup> sums: array<vec2f, 256>;  // (sum dy, sum dy * y) per thread
+var<workgroup> plane_moments: vec3f;  // normalize_plane: the plane's (count, mean - shift, M2)
 
 fn workgroup_index(wid: vec3u, nwg: vec3u) -> u32 {
   return wid.y * nwg.x + wid.x;
 }
 
-// The normalized value at i (of plane q): y_in[i], or with ReLU fused recomputed from x as
-// `normalize` computed it (the same bits).
+// The normalized value at i (of plane q): y_in[i], or with an activation fused recomputed from
+// x as `normalize` computed it (the same bits).
 fn y_at(i: u32, q: u32) -> f32 {
-  if (p.relu == 0u) { return y_in[i]; }
+  if (p.act == 0u) { return y_in[i]; }
   return ((y_in[i] - stats_in[3u * q]) - stats_in[3u * q + 1u]) * stats_in[3u * q + 2u];
 }
 
-// The gradient reaching y at i, given y there: with ReLU fused, only where y > 0.
+// The gradient reaching y at i, given y there: with an activation fused, its backward's.
 fn dy_at(i: u32, v: f32) -> f32 {
-  return select(dy[i], 0.0, p.relu != 0u && !(v > 0.0));
+  if (p.act == 0u || v > 0.0) { return dy[i]; }
+  if (p.slope == 0.0) { return 0.0; }
+  return p.slope * dy[i];
+}
+
+// The activation's value at v (none unless fused).
+fn activate(v: f32) -> f32 {
+  if (p.act == 0u) { return v; }
+  if (p.slope == 0.0) { return max(v, 0.0); }
+  return select(p.slope * v, v, v > 0.0);
 }
 
 @compute @workgroup_size(256)
@@ -107,8 +122,33 @@ fn normalize(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   }
   let end = base + min(p.size, (w % p.chunks + 1u) * chunk);
   for (var i = base + (w % p.chunks) * chunk + lid; i < end; i += 256u) {
-    let v = ((x[i] - shift) - t.y) * rstd;
-    y[i] = select(v, max(v, 0.0), p.relu != 0u);
+    y[i] = activate(((x[i] - shift) - t.y) * rstd);
+  }
+}
+
+@compute @workgroup_size(256)
+fn normalize_plane(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                   @builtin(local_invocation_index) lid: u32) {
+  let q = workgroup_index(wid, nwg);
+  if (q >= p.planes) { return; }
+  let base = q * p.size;
+  let shift = x[base];
+  let m = chunk_moments(lid, base, base + p.size, shift);
+  if (lid == 0u) {
+    plane_moments = m;
+    part[2u * q] = m.y;
+    part[2u * q + 1u] = m.z;
+  }
+  workgroupBarrier();
+  let t = plane_moments;
+  let rstd = inverseSqrt(t.z / f32(p.size) + p.eps);
+  if (lid == 0u) {
+    stats[3u * q] = shift;
+    stats[3u * q + 1u] = t.y;
+    stats[3u * q + 2u] = rstd;
+  }
+  for (var i = base + lid; i < base + p.size; i += 256u) {
+    y[i] = activate(((x[i] - shift) - t.y) * rstd);
   }
 }
 
@@ -121,8 +161,18 @@ fn grad_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   let base = q * p.size;
   let chunk = 256u * p.per;
   let end = base + min(p.size, (w % p.chunks + 1u) * chunk);
+  let t = grad_chunk_sums(lid, q, base + (w % p.chunks) * chunk, end);
+  if (lid == 0u) {
+    gpart[2u * w] = t.x;
+    gpart[2u * w + 1u] = t.y;
+  }
+}
+
+// (sum dy, sum dy * y) over y_in[first + lid], y_in[first + lid + 256], ... below end, summed
+// 16 threads by 16 then by thread 0 in a fixed order; every thread gets the result.
+fn grad_chunk_sums(lid: u32, q: u32, first: u32, end: u32) -> vec2f {
   var s = vec2f(0.0);
-  for (var i = base + (w % p.chunks) * chunk + lid; i < end; i += 256u) {
+  for (var i = first + lid; i < end; i += 256u) {
     let v = y_at(i, q);
     let g = dy_at(i, v);
     s += vec2f(g, g * v);
@@ -138,9 +188,10 @@ fn grad_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   if (lid == 0u) {
     var t = sums[0];
     for (var j = 1u; j < 16u; j++) { t += sums[j * 16u]; }
-    gpart[2u * w] = t.x;
-    gpart[2u * w + 1u] = t.y;
+    sums[0] = t;
   }
+  workgroupBarrier();
+  return sums[0];
 }
 
 @compute @workgroup_size(256)
@@ -160,6 +211,25 @@ fn grad_apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
   let rstd = stats_in[3u * q + 2u];
   let end = base + min(p.size, (w % p.chunks + 1u) * chunk);
   for (var i = base + (w % p.chunks) * chunk + lid; i < end; i += 256u) {
+    let v = y_at(i, q);
+    dx[i] = rstd * (dy_at(i, v) - m.x - v * m.y);
+  }
+}
+
+@compute @workgroup_size(256)
+fn grad_plane(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+              @builtin(local_invocation_index) lid: u32) {
+  let q = workgroup_index(wid, nwg);
+  if (q >= p.planes) { return; }
+  let base = q * p.size;
+  let t = grad_chunk_sums(lid, q, base, base + p.size);
+  if (lid == 0u) {
+    gpart[2u * q] = t.x;
+    gpart[2u * q + 1u] = t.y;
+  }
+  let m = t / f32(p.size);  // (mean dy, mean dy * y)
+  let rstd = stats_in[3u * q + 2u];
+  for (var i = base + lid; i < base + p.size; i += 256u) {
     let v = y_at(i, q);
     dx[i] = rstd * (dy_at(i, v) - m.x - v * m.y);
   }

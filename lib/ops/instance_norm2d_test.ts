@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { assertClose, checkOp, gpu, randn } from "../../tests/check.ts";
 import { backward, noGrad } from "../tensor/autograd.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { relu } from "./elementwise.ts";
+import { leakyRelu, relu } from "./elementwise.ts";
 import { instanceNorm2d } from "./instance_norm2d.ts";
 
 /** The float64 reference: two-pass mean and biased variance per (n, c) plane. */
@@ -67,38 +67,67 @@ for (const shape of [[2, 1, 130, 131], [1, 1, 300, 301]]) {
   });
 }
 
-for (const shape of [[2, 3, 5, 7], [1, 2, 9, 11]]) {
-  Deno.test(`instanceNorm2d with ReLU fused, [${shape}], matches the reference and its gradient`, () =>
+// Ten planes and more: one workgroup a whole plane on CPU adapters (one dispatch a pass).
+for (const shape of [[2, 5, 9, 11], [1, 12, 40, 41]]) {
+  Deno.test(`instanceNorm2d of [${shape}], one workgroup a plane, matches the reference and its gradient`, () =>
     checkOp({
       inputs: [{ shape }],
-      gpu: ([x]) => instanceNorm2d(x, { relu: true }),
-      ref: ([x]) => reference(x, shape).map((v) => Math.max(v, 0)),
+      gpu: ([x]) => instanceNorm2d(x),
+      ref: ([x]) => reference(x, shape),
     }));
 }
 
-Deno.test("instanceNorm2d with ReLU fused gives relu(instanceNorm2d) bit for bit, in fewer dispatches", async () => {
-  const rt = await gpu();
-  const shape = [2, 3, 71, 83];
-  const x64 = randn(2 * 3 * 71 * 83, 21);
-  const dy = Tensor.from(Float32Array.from(randn(x64.length, 22)), shape);
-  const run = async (fused: boolean) => {
-    const x = Tensor.from(Float32Array.from(x64), shape);
-    x.requiresGrad = true;
-    const before = rt.dispatches;
-    const y = fused ? instanceNorm2d(x, { relu: true }) : relu(instanceNorm2d(x));
-    backward(y, dy);
-    const out = { y: await y.data(), dx: await x.grad!.data(), dispatches: rt.dispatches - before };
-    x.dispose(), y.dispose();
-    return out;
-  };
-  const fused = await run(true);
-  const plain = await run(false);
-  assert.deepEqual(fused.y, plain.y);
-  assert.deepEqual(fused.dx, plain.dx);
-  assert.equal(fused.dispatches, plain.dispatches - 2);
-  assert.ok(fused.y.some((v) => v === 0));
-  dy.dispose();
-});
+const ACTIVATIONS = [
+  { name: "ReLU", act: "relu" as const, ref: (v: number) => Math.max(v, 0) },
+  { name: "LeakyReLU(0.2)", act: 0.2, ref: (v: number) => (v > 0 ? v : 0.2 * v) },
+];
+
+for (const { name, act, ref } of ACTIVATIONS) {
+  for (const shape of [[2, 3, 5, 7], [1, 2, 9, 11], [2, 5, 9, 11]]) {
+    Deno.test(`instanceNorm2d with ${name} fused, [${shape}], matches the reference and its gradient`, () =>
+      checkOp({
+        inputs: [{ shape }],
+        gpu: ([x]) => instanceNorm2d(x, { activation: act }),
+        ref: ([x]) => reference(x, shape).map(ref),
+      }));
+  }
+}
+
+// [1, 2, 130, 131]: 2 planes of several chunks each; [2, 8, 71, 83]: 16 planes, one workgroup
+// each on CPU adapters.
+for (const { name, act } of ACTIVATIONS) {
+  for (const shape of [[1, 2, 130, 131], [2, 8, 71, 83]]) {
+    Deno.test(`instanceNorm2d with ${name} fused, [${shape}], gives the activation of instanceNorm2d bit for bit, in fewer dispatches`, async () => {
+      const rt = await gpu();
+      const x64 = randn(shape.reduce((a, b) => a * b), 21);
+      const dy = Tensor.from(Float32Array.from(randn(x64.length, 22)), shape);
+      const run = async (fused: boolean) => {
+        const x = Tensor.from(Float32Array.from(x64), shape);
+        x.requiresGrad = true;
+        const before = rt.dispatches;
+        const y = fused
+          ? instanceNorm2d(x, { activation: act })
+          : act === "relu"
+          ? relu(instanceNorm2d(x))
+          : leakyRelu(instanceNorm2d(x), act);
+        backward(y, dy);
+        const dispatches = rt.dispatches - before;
+        const out = { y: await y.data(), dx: await x.grad!.data(), dispatches };
+        x.dispose(), y.dispose();
+        return out;
+      };
+      const fused = await run(true);
+      const plain = await run(false);
+      assert.deepEqual(fused.y, plain.y);
+      assert.deepEqual(fused.dx, plain.dx);
+      assert.equal(fused.dispatches, plain.dispatches - 2);
+      // One dispatch a pass where a workgroup has a whole plane (CPU adapters: 8 planes or more).
+      if (rt.gpu.isFallback) assert.equal(fused.dispatches, shape[0] * shape[1] >= 8 ? 2 : 4);
+      assert.ok(fused.y.some((v) => v === 0 || v < 0));
+      dy.dispose();
+    });
+  }
+}
 
 Deno.test("instanceNorm2d stays exact for 1000 + noise (E[x^2] - E[x]^2 would not)", () => {
   const shape = [2, 3, 6, 5];
@@ -154,6 +183,11 @@ Deno.test("instanceNorm2d refuses single-element planes, bad eps and shapes", as
   const ok = Tensor.from(new Float32Array(8), [1, 2, 2, 2]);
   assert.throws(() => instanceNorm2d(ok, { eps: 0 }), { name: "RangeError", message: /eps/ });
   assert.throws(() => instanceNorm2d(ok, { eps: NaN }), RangeError);
+  assert.throws(() => instanceNorm2d(ok, { activation: Infinity }), {
+    name: "RangeError",
+    message: "Cannot normalize as the activation's negative slope must be finite: " +
+      "current value is Infinity",
+  });
   const ints = Tensor.from(new Int32Array(8), [1, 2, 2, 2]);
   assert.throws(() => instanceNorm2d(ints), { name: "TypeError", message: /float32/ });
   for (const t of [x, x3, ok, ints]) t.dispose();
