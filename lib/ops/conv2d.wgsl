@@ -16,8 +16,9 @@
 //
 // correlate: conv2d forward, and one output phase of the input gradient (= conv_transpose2d):
 //   y[n, co, oy·OS + ro, ox·OS + rx] =
-//     bias[co] + Σ_{ci, ky < KH, kx < KW} wt[ci, ky, kx, co] · x[n, ci, oy·S + ky - py, ox·S + kx - px]
-//   with x zero outside the image. With split-K (a layer of few pixels and many channels on a
+//     bias[co] + Σ_{ci, ky < KH, kx < KW} w(ci, co, ky, kx) · x[n, ci, oy·S + ky - py, ox·S + kx - px]
+//   with x zero outside the image, the weight read where it lies or from a copy packed for it
+//   (`pack`: (Cin, KH, KW, Cout) with Cout padded to a multiple of 8, one vec4 per load). With split-K (a layer of few pixels and many channels on a
 //   GPU) grid z also runs over splits of the input channels, each writing its own copy of y,
 //   which reduce_splits then sums in a fixed order. A thread computes TM channels × TN columns of one output row,
 //   sliding a window of the input row along the kernel columns (one new load per tap).
@@ -36,15 +37,20 @@ const TN = 4u * NB;
 struct CorrelateParams {
   cin: u32, h: u32, w: u32, kh: u32,
   kw: u32, py: i32, px: i32, cout: u32,
-  coutv: u32, ho: u32, wo: u32, out_h: u32,
+  m_stride: u32, ho: u32, wo: u32, out_h: u32,
   out_w: u32, os: u32, ro: u32, rx: u32,
   tiles_x: u32, tiles: u32, has_bias: u32, cout_blocks: u32,
-  ci_per_split: u32, split_len: u32,
+  ci_per_split: u32, split_len: u32, a_stride: u32, w0: i32,
+  row_step: i32, col_step: i32,
 }
 
 @group(0) @binding(0) var<uniform> p: CorrelateParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;  // (N, Cin, H, W)
-@group(0) @binding(2) var<storage, read> wt: array<vec4f>;  // (Cin, KH, KW, Coutp / 4)
+// The weight of tap (ky, kx) < (KH, KW) of input channel ci is at
+// wi = ci·a_stride + w0 + ky·row_step + kx·col_step; weights0(wi) and weights1(wi) are its
+// vec4s of output channels co0.. and co0 + 4.., from `wt` (binding 2), read where the weight
+// lies or from a packed copy (conv_gemm.ts fills in one of the two forms here):
+// @weights
 @group(0) @binding(3) var<storage, read> bias: array<f32>;  // (Cout), read if has_bias
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;  // (N, Cout, out_h, out_w)
 
@@ -96,15 +102,15 @@ fn advance(win: Window, v: f32) -> Window {
   return Window(win.o, slide(win.e, v));
 }
 
-// One kernel tap: acc[4i + j] += wt[wi + i] ⊗ e[j] (output channels 4i.., columns 4j..).
+// One kernel tap at weight offset wi: acc[4i + j] += w(channels 4i..) ⊗ e[j] (columns 4j..).
 fn tap(acc: ptr<function, array<mat4x4f, 8>>, wi: u32, e: mat4x4f) {
-  let w0 = wt[wi];
+  let w0 = weights0(wi);
   (*acc)[0] = outer((*acc)[0], w0, e[0]);
   if (NB > 1u) { (*acc)[1] = outer((*acc)[1], w0, e[1]); }
   if (NB > 2u) { (*acc)[2] = outer((*acc)[2], w0, e[2]); }
   if (NB > 3u) { (*acc)[3] = outer((*acc)[3], w0, e[3]); }
   if (MB > 1u) {
-    let w1 = wt[wi + 1u];
+    let w1 = weights1(wi);
     (*acc)[4] = outer((*acc)[4], w1, e[0]);
     if (NB > 1u) { (*acc)[5] = outer((*acc)[5], w1, e[1]); }
     if (NB > 2u) { (*acc)[6] = outer((*acc)[6], w1, e[2]); }
@@ -130,31 +136,32 @@ fn store_block(acc: mat4x4f, split: u32, n: u32, co0: u32, oyo: u32, ox0: u32) {
 
 // Kernel row ky of input channel ci: its KW taps, as straight-line code when KWC gives the width.
 fn kernel_row(acc: ptr<function, array<mat4x4f, 8>>, n: u32, oy: u32, ci: u32, ky: u32,
-              col0: i32, cv: u32, live: bool) {
+              col0: i32, live: bool) {
   let iy = i32(oy * S + ky) - p.py;
   let row_ok = live && u32(iy) < p.h;
   let base = (i32((n * p.cin + ci) * p.h) + iy) * i32(p.w);
   var win = Window(x_window(base, col0, i32(S), row_ok), mat4x4f());
   if (S == 2u) { win.o = x_window(base, col0 + 1, 2, row_ok); }
-  let wi = (ci * p.kh + ky) * p.kw * p.coutv + cv;
+  let wi = ci * p.a_stride + u32(p.w0 + i32(ky) * p.row_step);
+  let ws = u32(p.col_step);  // from one tap to the next (wrapping when negative)
   let next = col0 + i32(S * TN);  // the column that enters after tap kx is next + kx
   if (KWC > 0u) {
     tap(acc, wi, win.e);
     if (KWC > 1u) {
       win = advance(win, x_at(base, next, row_ok));
-      tap(acc, wi + p.coutv, win.e);
+      tap(acc, wi + ws, win.e);
     }
     if (KWC > 2u) {
       win = advance(win, x_at(base, next + 1, row_ok));
-      tap(acc, wi + 2u * p.coutv, win.e);
+      tap(acc, wi + 2u * ws, win.e);
     }
     if (KWC > 3u) {
       win = advance(win, x_at(base, next + 2, row_ok));
-      tap(acc, wi + 3u * p.coutv, win.e);
+      tap(acc, wi + 3u * ws, win.e);
     }
   } else {
     for (var kx = 0u; kx < p.kw; kx++) {
-      tap(acc, wi + kx * p.coutv, win.e);
+      tap(acc, wi + kx * ws, win.e);
       win = advance(win, x_at(base, next + i32(kx), row_ok));
     }
   }
@@ -175,15 +182,16 @@ fn correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   let ci0 = split * p.ci_per_split;
   let ci1 = min(p.cin, ci0 + p.ci_per_split);
   let col0 = i32(ox0 * S) - p.px;
+  weights_init(cv * 4u);
   var acc: array<mat4x4f, 8>;
   for (var ci = ci0; ci < ci1; ci++) {
     if (KHC > 0u) {
-      kernel_row(&acc, n, oy, ci, 0u, col0, cv, live);
-      if (KHC > 1u) { kernel_row(&acc, n, oy, ci, 1u, col0, cv, live); }
-      if (KHC > 2u) { kernel_row(&acc, n, oy, ci, 2u, col0, cv, live); }
-      if (KHC > 3u) { kernel_row(&acc, n, oy, ci, 3u, col0, cv, live); }
+      kernel_row(&acc, n, oy, ci, 0u, col0, live);
+      if (KHC > 1u) { kernel_row(&acc, n, oy, ci, 1u, col0, live); }
+      if (KHC > 2u) { kernel_row(&acc, n, oy, ci, 2u, col0, live); }
+      if (KHC > 3u) { kernel_row(&acc, n, oy, ci, 3u, col0, live); }
     } else {
-      for (var ky = 0u; ky < p.kh; ky++) { kernel_row(&acc, n, oy, ci, ky, col0, cv, live); }
+      for (var ky = 0u; ky < p.kh; ky++) { kernel_row(&acc, n, oy, ci, ky, col0, live); }
     }
   }
   if (!live) { return; }

@@ -213,6 +213,17 @@ for (const splitK of [2, 3]) {
   }
 }
 
+// The register kernels read these small layers' weights where they lie (register-direct); the
+// packed copy they read at larger sizes is forced here on every case, with split-K.
+for (const splitK of [1, 3]) {
+  for (const [name, c] of cases) {
+    Deno.test(
+      `conv2d ${name}, packed register kernels, split-K ${splitK}, matches the reference and its gradients`,
+      () => withConvKernel("register", () => withSplitK(splitK, () => check(c))),
+    );
+  }
+}
+
 // The workgroup-tiled kernels are chosen on GPUs only; forced here on every case, on their own and
 // with split-K.
 for (const splitK of [1, 3]) {
@@ -332,7 +343,7 @@ Deno.test("PIX2PIXHD_CONV_KERNEL names a kernel, named when bad", () => {
   assert.equal(parseConvKernel("tiled-8x4"), "tiled-8x4");
   assert.throws(
     () => parseConvKernel("tiled-2x2"),
-    /PIX2PIXHD_CONV_KERNEL must be one of tiled, register, tiled-4x4, tiled-4x8, tiled-8x4, tiled-8x8: current value is 'tiled-2x2'/,
+    /PIX2PIXHD_CONV_KERNEL must be one of tiled, register, register-direct, tiled-4x4, tiled-4x8, tiled-8x4, tiled-8x8: current value is 'tiled-2x2'/,
   );
 });
 

@@ -34,19 +34,48 @@ interface Tile {
   cq: number;
   kwv: number;
   s: number;
+  /** `correlate`: 1 reads the weight where it lies, 0 a copy packed for it. */
+  direct: number;
 }
 
-const BASE: Tile = { mb: 2, nb: 4, khc: 0, kwc: 0, cb: 2, cq: 2, kwv: 1, s: 1 };
+const BASE: Tile = { mb: 2, nb: 4, khc: 0, kwc: 0, cb: 2, cq: 2, kwv: 1, s: 1, direct: 0 };
 const variants = new Map<string, string>();
+
+/** The two forms of `correlate`'s weight reads (at `// @weights` in conv2d.wgsl). */
+const WEIGHTS = {
+  packed: `@group(0) @binding(2) var<storage, read> wt: array<vec4f>;  // (Cin, KH, KW, Coutp / 4)
+var<private> wcv: u32;  // the thread's first output-channel vec4
+fn weights_init(co0: u32) { wcv = co0 / 4u; }
+fn weights0(wi: u32) -> vec4f { return wt[wi + wcv]; }
+fn weights1(wi: u32) -> vec4f { return wt[wi + wcv + 1u]; }`,
+  // Output channel m is m·m_stride further on; channels past the last read the last (their sums
+  // are never stored).
+  direct: `@group(0) @binding(2) var<storage, read> wt: array<f32>;  // (Cout, Cin, KH, KW)
+var<private> wm0: vec4u;  // m·m_stride of the thread's output channels co0..co0 + 3
+var<private> wm1: vec4u;  // and co0 + 4..co0 + 7
+fn weights_init(co0: u32) {
+  let m = vec4u(co0) + vec4u(0u, 1u, 2u, 3u);
+  wm0 = min(m, vec4u(p.cout - 1u)) * p.m_stride;
+  wm1 = min(m + 4u, vec4u(p.cout - 1u)) * p.m_stride;
+}
+fn weights0(wi: u32) -> vec4f {
+  return vec4f(wt[wi + wm0.x], wt[wi + wm0.y], wt[wi + wm0.z], wt[wi + wm0.w]);
+}
+fn weights1(wi: u32) -> vec4f {
+  return vec4f(wt[wi + wm1.x], wt[wi + wm1.y], wt[wi + wm1.z], wt[wi + wm1.w]);
+}`,
+};
 
 function kernel(entry: string, tile: Tile = BASE): Kernel {
   const key = Object.values(tile).join(",");
   let code = variants.get(key);
   if (!code) {
-    const consts = Object.entries({ ...tile, wg: WG }).map(([name, value]) =>
+    const { direct, ...sizes } = tile;
+    const consts = Object.entries({ ...sizes, wg: WG }).map(([name, value]) =>
       `const ${name.toUpperCase()} = ${value}u;\n`
     );
-    code = `${consts.join("")}\n${src}`;
+    const weights = direct ? WEIGHTS.direct : WEIGHTS.packed;
+    code = `${consts.join("")}\n${src.replace(/^\/\/ @weights$/m, weights)}`;
     variants.set(key, code);
   }
   return { name: `conv2d.${entry}`, code, entry };
@@ -88,8 +117,8 @@ interface Taps {
 }
 
 /**
- * Rearranges a (Cout, Cin, KH, KW) weight for the register kernel of `correlate`: (a, th, tw, b
- * padded to outp), with (a, b) = (ci, co), or (co, ci) if `swap`.
+ * Rearranges a (Cout, Cin, KH, KW) weight for the packed register kernel of `correlate`: (a, th,
+ * tw, b padded to outp), with (a, b) = (ci, co), or (co, ci) if `swap`.
  */
 function pack(w: Tensor, o: Taps, outp: number): GPUBuffer {
   const [cout, cin, kh, kw] = w.shape;
@@ -123,6 +152,17 @@ interface Correlation {
   rx: number;
 }
 
+/**
+ * Where a correlation's kernels read the weight where it lies: the weight index of (input
+ * channel a, output channel m, tap) is a·aStride + m·mStride + tap, with rows of kw taps.
+ */
+function weightStrides(c: Correlation): { aStride: number; mStride: number; kw: number } {
+  const [, wCin, kh, kw] = c.w.shape;
+  const taps = kh * kw;
+  const [aStride, mStride] = c.taps.swap ? [wCin * taps, taps] : [taps, wCin * taps];
+  return { aStride, mStride, kw };
+}
+
 function correlateTile(c: Correlation): Tile {
   // Stride 2 keeps two input windows a thread, so its tile is at most 8 columns: SwiftShader
   // (Chrome's WebGPU fallback adapter) crashes compiling 16 (and takes 38 s for 12), and on
@@ -142,16 +182,12 @@ function correlateTile(c: Correlation): Tile {
   };
 }
 
-function coutPadded(cout: number): number {
-  return Math.ceil(cout / 8) * 8;
-}
-
 function correlate(c: Correlation, variant: ConvVariant): void {
   const [n, cin, h, w] = c.x.shape;
   const [, , outH, outW] = c.y.shape;
   if (n === 0 || c.ho <= 0 || c.wo <= 0 || c.cout === 0) return;
-  if (variant !== "register") return tiledCorrelate(c, tileOf(variant, c.stride));
-  const tile = correlateTile(c);
+  if (variant.startsWith("tiled")) return tiledCorrelate(c, tileOf(variant, c.stride));
+  const tile = { ...correlateTile(c), direct: variant === "register-direct" ? 1 : 0 };
   const tn = 4 * tile.nb;
   const tm = 4 * tile.mb;
   const tilesX = Math.ceil(c.wo / tn);
@@ -164,16 +200,28 @@ function correlate(c: Correlation, variant: ConvVariant): void {
   const ciPerSplit = Math.ceil(cin / wanted);
   const splits = Math.ceil(cin / ciPerSplit);
   const out = splits === 1 ? c.y.buffer : scratch("split-K parts", splits * c.y.size);
-  const wt = pack(c.w, c.taps, coutPadded(c.cout));
+  const { th, tw } = c.taps;
+  let wt = c.w.buffer;
+  // Weight index ci·aStride + w0 + ky·rowStep + kx·colStep (+ the channels' offsets).
+  let at: number[];
+  if (tile.direct) {
+    const { aStride, mStride, kw } = weightStrides(c);
+    const { ky0, kx0, step } = c.taps;
+    at = [mStride, aStride, ky0 * kw + kx0, step * kw, step];
+  } else {
+    const coutv = Math.ceil(c.cout / 8) * 2;
+    wt = pack(c.w, c.taps, 4 * coutv);
+    at = [0, th * tw * coutv, 0, tw * coutv, coutv];
+  }
+  const [mStride, ...steps] = at;
   // deno-fmt-ignore
   const params = [
-    cin, h, w, c.taps.th, c.taps.tw, c.py, c.px, c.cout, coutPadded(c.cout) / 4, c.ho, c.wo,
-    outH, outW, c.os, c.ro, c.rx, tilesX, tiles, c.bias ? 1 : 0, coutBlocks,
-    ciPerSplit, c.y.size,
+    cin, h, w, th, tw, c.py, c.px, c.cout, mStride, c.ho, c.wo, outH, outW, c.os, c.ro, c.rx,
+    tilesX, tiles, c.bias ? 1 : 0, coutBlocks, ciPerSplit, c.y.size, ...steps,
   ];
   const buffers = [c.x.buffer, wt, c.bias?.buffer ?? wt, out];
   rt.dispatch(kernel("correlate", tile), buffers, params, [gx, gy, coutBlocks * splits]);
-  rt.pool.release(wt);
+  if (wt !== c.w.buffer) rt.pool.release(wt);
   reduceSplits(out, c.y, splits);
 }
 
@@ -250,17 +298,29 @@ function chooseVariant(
   rows: number,
   cols: number,
   sample: () => TuneSample,
+  pixels?: number,
 ): ConvVariant {
   if (sampling) return sampling;
   envKernel ??= parseConvKernel(envVar("PIX2PIXHD_CONV_KERNEL"));
   const forced = convTuning.kernel ?? envKernel;
   if (forced === "tiled") return tiledFor(rows, cols);
   if (forced !== null) return forced;
+  const register = pixels !== undefined && pixels <= DIRECT_MAX_PIXELS
+    ? "register-direct"
+    : "register";
   const heuristic = runtime().gpu.isFallback || rows < TILED_MIN_CHANNELS
-    ? "register"
+    ? register
     : tiledFor(rows, cols);
   return tunedVariant(bucket, sample) ?? heuristic;
 }
+
+/**
+ * The most output pixels a correlation has where the register kernel reads the weight where it
+ * lies by default: below, packing the weight costs more than its vec4 loads save (lavapipe:
+ * 1024→1024 3×3 at 16×32 is 30% faster direct; 64→64 3×3 at 128×256 and 128→128 4×4 s2 at
+ * 32×64 out are 11-18% faster packed).
+ */
+const DIRECT_MAX_PIXELS = 1024;
 
 /** The tile of a tiled variant. */
 function tileOf(v: ConvVariant, s: number): TiledTile {
@@ -277,10 +337,15 @@ function bucketOf(n: number): number {
  * A tuning sample of a pass: float inputs of `shapes` (zeros) made on the first run, each run
  * calling `pass` with the variant forced and freeing its result.
  */
-function passSample(shapes: number[][], pass: (inputs: Tensor[]) => Tensor): () => TuneSample {
+function passSample(
+  shapes: number[][],
+  pass: (inputs: Tensor[]) => Tensor,
+  variants?: readonly ConvVariant[],
+): () => TuneSample {
   return () => {
     let inputs: Tensor[] | null = null;
     return {
+      variants,
       run(variant) {
         inputs ??= shapes.map((s) => Tensor.from(new Float32Array(s.reduce((a, b) => a * b)), s));
         sampling = variant;
@@ -327,8 +392,7 @@ function tiledSplits(len: number, blocks: number, outFloats: number, minLen: num
 function tiledCorrelate(c: Correlation, tile: TiledTile): void {
   const [n, cin, h, w] = c.x.shape;
   const [, , outH, outW] = c.y.shape;
-  const [, wCin, kh, kw] = c.w.shape;
-  const { th, tw, ky0, kx0, step, swap } = c.taps;
+  const { th, tw, ky0, kx0, step } = c.taps;
   const pixels = n * c.ho * c.wo;
   const kTotal = cin * th * tw;
   const { bm, bn } = tiledBlock(tile);
@@ -340,9 +404,7 @@ function tiledCorrelate(c: Correlation, tile: TiledTile): void {
     : { per: Math.max(kTotal, 1), splits: 1 };
   const out = splits === 1 ? c.y.buffer : scratch("split-K parts", splits * c.y.size);
   const rt = runtime();
-  // The weight index of (input channel a, output channel m, tap): a·aStride + m·mStride + tap.
-  const taps = kh * kw;
-  const [aStride, mStride] = swap ? [wCin * taps, taps] : [taps, wCin * taps];
+  const { aStride, mStride, kw } = weightStrides(c);
   // deno-fmt-ignore
   const params = [
     cin, h, w, th, tw, c.py, c.px, c.cout, c.ho, c.wo, outH, outW, c.os, c.ro, c.rx, pixels,
@@ -450,7 +512,7 @@ export function convForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeome
     [x.shape, w.shape, ...(b ? [b.shape] : [])] as number[][],
     ([xs, ws, bs]) => convForward(xs, ws, bs ?? null, g),
   );
-  const variant = chooseVariant(bucket, cout, n * ho * wo, sample);
+  const variant = chooseVariant(bucket, cout, n * ho * wo, sample, n * ho * wo);
   const taps = { th: kh, tw: kw, ky0: 0, kx0: 0, step: 1, swap: false };
   const p = g.padding;
   // deno-fmt-ignore
@@ -486,7 +548,8 @@ export function convInputGrad(
     [dy.shape, w.shape, ...(b ? [b.shape] : [])] as number[][],
     ([dys, ws, bs]) => convInputGrad(dys, ws, bs ?? null, g, size),
   );
-  const variant = chooseVariant(bucket, cin, n * h * wd, sample);
+  // Each stride-2 phase is a correlation of a quarter of the pixels.
+  const variant = chooseVariant(bucket, cin, n * h * wd, sample, (n * h * wd) / (s * s));
   for (let ry = 0; ry < s; ry++) {
     for (let rx = 0; rx < s; rx++) {
       // Rows iy = s·a + ry take the taps ky ≡ ry + padding (mod s): ky = ky0 + s·t, from
@@ -571,9 +634,10 @@ export function convWeightGrad(
   const sample = passSample(
     [x.shape, dy.shape] as number[][],
     ([xs, dys]) => convWeightGrad(xs, dys, g, kernelSize),
+    CONV_VARIANTS.filter((v) => v !== "register-direct"),
   );
   const variant = chooseVariant(bucket, cout, cin * kh * kw, sample);
-  if (variant !== "register") return tiledWeightGrad(x, dy, g, dw, tileOf(variant, g.stride));
+  if (variant.startsWith("tiled")) return tiledWeightGrad(x, dy, g, dw, tileOf(variant, g.stride));
   const rt = runtime();
   const kwv = kw > 4 ? 2 : 1;
   const cq = kwv === 1 && cin > 4 ? 2 : 1;

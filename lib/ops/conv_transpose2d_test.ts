@@ -104,6 +104,11 @@ for (const [name, c] of cases) {
     `convTranspose2d ${name}, split-K 3, matches the reference and its gradients`,
     () => withSplitK(3, () => check(c)),
   );
+  // The register kernels with a packed copy of the weight (chosen at larger sizes).
+  Deno.test(
+    `convTranspose2d ${name}, packed register kernels, matches the reference and its gradients`,
+    () => withConvKernel("register", () => check(c)),
+  );
   // The workgroup-tiled kernels (chosen on GPUs only), with and without split-K.
   for (const splitK of [1, 3]) {
     Deno.test(

@@ -21,12 +21,23 @@ import { runtime } from "../gpu/kernel.ts";
 import registerSrc from "./conv2d.wgsl" with { type: "text" };
 import tiledSrc from "./conv_tiled.wgsl" with { type: "text" };
 
-/** A conv kernel variant: the register kernels, or the tiled ones with a TM×TN thread tile. */
-export type ConvVariant = "register" | "tiled-4x4" | "tiled-4x8" | "tiled-8x4" | "tiled-8x8";
+/**
+ * A conv kernel variant: the register kernels (reading a packed copy of the weight, or with
+ * `register-direct` the weight where it lies; the weight gradient reads no weight, so both are
+ * the same there), or the tiled ones with a TM×TN thread tile.
+ */
+export type ConvVariant =
+  | "register"
+  | "register-direct"
+  | "tiled-4x4"
+  | "tiled-4x8"
+  | "tiled-8x4"
+  | "tiled-8x8";
 
 /** Every variant, in the order ties are broken. */
 export const CONV_VARIANTS: readonly ConvVariant[] = [
   "register",
+  "register-direct",
   "tiled-4x4",
   "tiled-4x8",
   "tiled-8x4",
@@ -51,6 +62,8 @@ export function parseTuneMode(v: string | undefined): TuneMode | null {
 export interface TuneSample {
   /** Records one run of the pass with `variant` (the inputs are made on the first call). */
   run(variant: ConvVariant): void;
+  /** The variants that differ for this pass (default {@linkcode CONV_VARIANTS}). */
+  readonly variants?: readonly ConvVariant[];
   /** Frees the inputs. */
   dispose(): void;
 }
@@ -229,15 +242,16 @@ export async function tuneConvs(log?: (line: string) => void): Promise<TuneRepor
     if (over()) break;
     const sample = make();
     const ms: Partial<Record<ConvVariant, number>> = {};
+    const variants = sample.variants ?? CONV_VARIANTS;
     try {
       // A shape whose variants outlast the budget stays untimed (heuristic) in this process.
-      for (const v of CONV_VARIANTS) if (!over()) ms[v] = await timeVariant(sample, v);
+      for (const v of variants) if (!over()) ms[v] = await timeVariant(sample, v);
     } finally {
       sample.dispose();
     }
-    if (Object.keys(ms).length < CONV_VARIANTS.length) break;
+    if (Object.keys(ms).length < variants.length) break;
     convTuner.pending.delete(bucket);
-    const variant = CONV_VARIANTS.reduce((best, v) => (ms[v]! < ms[best]! ? v : best));
+    const variant = variants.reduce((best, v) => (ms[v]! < ms[best]! ? v : best));
     fresh[bucket] = { variant, ms };
     choices().set(bucket, fresh[bucket]);
   }
