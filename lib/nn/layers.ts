@@ -94,6 +94,24 @@ export class Conv2d extends Layer {
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
   }
+
+  /**
+   * forward(reflectionPad2d(x, pad)) for a layer without padding of its own, with the mirrored
+   * pixels read where they lie (what {@linkcode Sequential} runs for a ReflectionPad2d and the
+   * Conv2d after it).
+   */
+  forwardReflectPadded(x: Tensor, pad: number): Tensor {
+    if (this.padding !== 0) {
+      throw new RangeError(
+        `Cannot add reflection padding to a Conv2d as it pads by itself: current padding is ${this.padding}`,
+      );
+    }
+    return conv2d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: pad,
+      paddingMode: "reflect",
+    });
+  }
 }
 
 /** Options of {@linkcode ConvTranspose2d}, with PyTorch's defaults. */
@@ -263,6 +281,17 @@ export class ReflectionPad2d extends Layer {
   forward(x: Tensor): Tensor {
     return reflectionPad2d(x, this.padding);
   }
+
+  /**
+   * The one size of all four sides, if `x` can be padded by it (smaller than its sides); else
+   * null (unequal sides, or an input the padding refuses).
+   */
+  uniformFor(x: Tensor): number | null {
+    const p = this.padding;
+    const size = typeof p === "number" ? p : p.every((v) => v === p[0]) ? p[0] : null;
+    if (size === null || !Number.isInteger(size) || size < 0 || x.shape.length !== 4) return null;
+    return size < Math.min(x.shape[2], x.shape[3]) ? size : null;
+  }
 }
 
 /** PyTorch's `ReLU`. */
@@ -348,8 +377,8 @@ export class Sequential extends Layer {
   }
 
   /**
-   * Runs every layer in turn; an instance norm followed by a ReLU or LeakyReLU runs as one fused
-   * op.
+   * Runs every layer in turn; pairs run as one op: an instance norm and the ReLU or LeakyReLU
+   * after it, and a ReflectionPad2d and the Conv2d (without padding) after it.
    */
   forward(x: Tensor): Tensor {
     let y = x;
@@ -357,10 +386,19 @@ export class Sequential extends Layer {
       for (let i = 0; i < this.layers.length; i++) {
         const layer = this.layers[i];
         const after = this.layers[i + 1];
-        const fused = layer instanceof InstanceNorm2d &&
-          (after instanceof ReLU || after instanceof LeakyReLU);
-        const next = fused ? layer.forwardActivated(y, after) : layer.forward(y);
-        if (fused) i++;
+        let next: Tensor | null = null;
+        if (
+          layer instanceof InstanceNorm2d && (after instanceof ReLU || after instanceof LeakyReLU)
+        ) {
+          next = layer.forwardActivated(y, after);
+        } else if (
+          layer instanceof ReflectionPad2d && after instanceof Conv2d && after.padding === 0
+        ) {
+          const pad = layer.uniformFor(y);
+          if (pad !== null) next = after.forwardReflectPadded(y, pad);
+        }
+        if (next) i++;
+        else next = layer.forward(y);
         if (y !== x && next !== y) y.dispose();
         y = next;
       }

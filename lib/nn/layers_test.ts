@@ -2,8 +2,9 @@ import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { assertClose, gpu, randn } from "../../tests/check.ts";
 import { conv2d } from "../ops/conv2d.ts";
 import { convTranspose2d } from "../ops/conv_transpose2d.ts";
-import { relu } from "../ops/elementwise.ts";
+import { leakyRelu, relu } from "../ops/elementwise.ts";
 import { instanceNorm2d } from "../ops/instance_norm2d.ts";
+import { reflectionPad2d } from "../ops/reflection_pad2d.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { initWeights } from "./init.ts";
@@ -13,6 +14,7 @@ import {
   Conv2d,
   ConvTranspose2d,
   InstanceNorm2d,
+  type Layer,
   LeakyReLU,
   ReflectionPad2d,
   ReLU,
@@ -24,7 +26,7 @@ import {
 const keys = (m: { stateDict(): Map<string, Tensor> }) => [...m.stateDict().keys()];
 const shapes = (m: { stateDict(): Map<string, Tensor> }) =>
   [...m.stateDict()].map(([k, t]) => `${k} [${t.shape}]`);
-const input = (shape: number[], seed = 1) =>
+const input = (shape: readonly number[], seed = 1) =>
   Tensor.from(Float32Array.from(randn(shape.reduce((a, b) => a * b), seed)), shape);
 
 Deno.test("Conv2d and ConvTranspose2d: PyTorch's keys and shapes, the ops' results", async () => {
@@ -212,35 +214,76 @@ Deno.test("initWeights: pix2pixHD's distributions, repeatable from the seed", as
   for (const m of [a, b, c]) m.dispose();
 });
 
-Deno.test("Sequential runs an instance norm and its ReLU as one op, with the same gradients", async () => {
-  const rt = await gpu();
-  const net = initWeights(
-    new Sequential([
-      new Conv2d(2, 3, { kernelSize: 3, padding: 1 }),
+// Pairs Sequential runs as one op, each against the unfused ops: the same outputs and gradients
+// bit for bit, in fewer dispatches; a padding of unequal sides is not fused.
+const FUSED: {
+  name: string;
+  layers: () => Layer[];
+  plain: (x: Tensor, c: Conv2d) => Tensor;
+  saved: number;
+}[] = [
+  {
+    name: "an instance norm and its ReLU",
+    layers:
+      () => [new Conv2d(2, 3, { kernelSize: 3, padding: 1 }), new InstanceNorm2d(3), new ReLU()],
+    plain: (x, c) => relu(instanceNorm2d(c.forward(x))),
+    saved: 2,
+  },
+  {
+    name: "an instance norm and its LeakyReLU",
+    layers: () => [
+      new Conv2d(2, 3, { kernelSize: 4, stride: 2, padding: 2 }),
       new InstanceNorm2d(3),
-      new ReLU(),
-    ]),
-    { seed: 5 },
-  );
-  const conv = net.layers[0] as Conv2d;
-  const x = input([1, 2, 9, 10], 6);
-  const dy = input([1, 3, 9, 10], 7);
-  const grads = async (fn: () => Tensor) => {
-    const before = rt.dispatches;
-    const y = fn();
-    y.backward(dy);
-    const out = [await y.data(), await conv.weight.grad!.data(), rt.dispatches - before];
-    conv.weight.grad!.dispose();
-    conv.weight.grad = null;
-    conv.bias!.grad?.dispose();
-    conv.bias!.grad = null;
-    y.dispose();
-    return out;
-  };
-  const [y, dw, n] = await grads(() => net.forward(x));
-  const [yRef, dwRef, nRef] = await grads(() => relu(instanceNorm2d(conv.forward(x))));
-  deepEqual(y, yRef);
-  deepEqual(dw, dwRef);
-  equal(n, (nRef as number) - 2);
-  net.dispose();
-});
+      new LeakyReLU(0.2),
+    ],
+    plain: (x, c) => leakyRelu(instanceNorm2d(c.forward(x)), 0.2),
+    saved: 2,
+  },
+  {
+    name: "a reflection padding and its 3×3 convolution",
+    layers: () => [new ReflectionPad2d(1), new Conv2d(2, 3, { kernelSize: 3 })],
+    plain: (x, c) => c.forward(reflectionPad2d(x, 1)),
+    saved: 1,
+  },
+  {
+    name: "a reflection padding and its 7×7 convolution",
+    layers: () => [new ReflectionPad2d([3, 3, 3, 3]), new Conv2d(2, 3, { kernelSize: 7 })],
+    plain: (x, c) => c.forward(reflectionPad2d(x, 3)),
+    saved: 1,
+  },
+  {
+    name: "a reflection padding of unequal sides and its convolution (not fused)",
+    layers: () => [new ReflectionPad2d([1, 2, 1, 1]), new Conv2d(2, 3, { kernelSize: 3 })],
+    plain: (x, c) => c.forward(reflectionPad2d(x, [1, 2, 1, 1])),
+    saved: 0,
+  },
+];
+
+for (const { name, layers, plain, saved } of FUSED) {
+  Deno.test(`Sequential with ${name}: the plain ops' outputs and gradients bit for bit, in ${saved} fewer dispatches`, async () => {
+    const rt = await gpu();
+    const net = initWeights(new Sequential(layers()), { seed: 5 });
+    const conv = net.layers.find((l) => l instanceof Conv2d) as Conv2d;
+    const x = input([1, 2, 9, 10], 6);
+    x.requiresGrad = true;
+    const grads = async (fn: () => Tensor) => {
+      const before = rt.dispatches;
+      const y = fn();
+      const dy = input(y.shape, 7);
+      y.backward(dy);
+      const dispatches = rt.dispatches - before;
+      const out = [await y.data(), await conv.weight.grad!.data(), await x.grad!.data()];
+      for (const t of [conv.weight, conv.bias!, x]) {
+        t.grad!.dispose();
+        t.grad = null;
+      }
+      y.dispose(), dy.dispose();
+      return { out, dispatches };
+    };
+    const fused = await grads(() => net.forward(x));
+    const ref = await grads(() => plain(x, conv));
+    deepEqual(fused.out, ref.out);
+    equal(fused.dispatches, ref.dispatches - saved);
+    net.dispose(), x.dispose();
+  });
+}

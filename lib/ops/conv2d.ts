@@ -1,7 +1,7 @@
 /**
- * 2D convolution with PyTorch's semantics: NCHW input, (Cout, Cin, kh, kw) weight, zero padding,
- * stride 1 or 2, optional bias, with its backward pass, on the implicit-GEMM passes of
- * conv_gemm.ts.
+ * 2D convolution with PyTorch's semantics: NCHW input, (Cout, Cin, kh, kw) weight, zero or
+ * reflection padding, stride 1 or 2, optional bias, with its backward pass, on the implicit-GEMM
+ * passes of conv_gemm.ts.
  *
  * @module
  */
@@ -15,14 +15,23 @@ import {
   convInputGrad,
   convWeightGrad,
 } from "./conv_gemm.ts";
+import { reflectionPad2dBackward } from "./reflection_pad2d.ts";
 import { expect4d, expectFloat } from "./util.ts";
 
 /** Options of {@linkcode conv2d}. */
 export interface Conv2dOptions {
   /** The step between kernel positions: 1 (default) or 2. */
   stride?: number;
-  /** Zeros added on every side of the input (default 0). */
+  /** Values added on every side of the input (default 0). */
   padding?: number;
+  /**
+   * What the padding holds, as PyTorch's `padding_mode`: `zeros` (default), or `reflect`, the
+   * input mirrored at its edges as `ReflectionPad2d` pads it (so `conv2d(x, w, b, { padding: p,
+   * paddingMode: "reflect" })` is `conv2d(reflectionPad2d(x, p), w, b)`, with the mirrored pixels
+   * read where they lie: no padded copy is made or kept); each padding must then be smaller than
+   * the input's side.
+   */
+  paddingMode?: "zeros" | "reflect";
 }
 
 function checkInt(op: string, what: string, v: number, ok: boolean, rule: string): void {
@@ -95,14 +104,28 @@ export function conv2d(
   b: Tensor | null,
   options: Conv2dOptions = {},
 ): Tensor {
-  const g: ConvGeometry = { stride: options.stride ?? 1, padding: options.padding ?? 0 };
+  const mode = options.paddingMode ?? "zeros";
+  if (mode !== "zeros" && mode !== "reflect") {
+    throw new RangeError(
+      `Cannot convolve as paddingMode must be 'zeros' or 'reflect': current value is '${mode}'`,
+    );
+  }
+  const reflect = mode === "reflect";
+  const g: ConvGeometry = { stride: options.stride ?? 1, padding: options.padding ?? 0, reflect };
   checkConvArgs("convolve", x, w, b, { wIn: 1, ...g });
   const [, , h, wd] = x.shape;
   const [, , kh, kw] = w.shape;
-  if (h + 2 * g.padding < kh || wd + 2 * g.padding < kw) {
+  const p = g.padding;
+  if (reflect && p >= Math.min(h, wd)) {
+    throw new RangeError(
+      `Cannot convolve with reflection padding as the padding must be smaller than the input's ` +
+        `sides: current value is ${p} for an input of ${h}×${wd}`,
+    );
+  }
+  if (h + 2 * p < kh || wd + 2 * p < kw) {
     throw new RangeError(
       `Cannot convolve as the padded input must be at least as large as the kernel: current ` +
-        `value is ${h + 2 * g.padding}×${wd + 2 * g.padding} for a ${kh}×${kw} kernel`,
+        `value is ${h + 2 * p}×${wd + 2 * p} for a ${kh}×${kw} kernel`,
     );
   }
   const y = convForward(x, w, b, g);
@@ -110,8 +133,26 @@ export function conv2d(
   // The input is kept for the backward pass only if the weight gradient needs it.
   const saved = w.requiresGrad ? [w, x] : [w];
   return record(y, "conv2d", inputs, saved, (dy, [ws, xs]) => [
-    x.requiresGrad ? convInputGrad(dy, ws, null, g, [h, wd]) : null,
+    x.requiresGrad ? inputGrad(dy, ws, g, [h, wd]) : null,
     w.requiresGrad ? convWeightGrad(xs, dy, g, [kh, kw]) : null,
     b?.requiresGrad ? channelSum(dy) : null,
   ]);
+}
+
+/**
+ * The input gradient of conv2d; with reflection padding taken over the padded input, then the
+ * mirrored border folded back as ReflectionPad2d's backward does.
+ */
+function inputGrad(dy: Tensor, w: Tensor, g: ConvGeometry, size: [number, number]): Tensor {
+  if (!g.reflect) return convInputGrad(dy, w, null, g, size);
+  const p = g.padding;
+  const padded = convInputGrad(dy, w, null, { stride: g.stride, padding: 0 }, [
+    size[0] + 2 * p,
+    size[1] + 2 * p,
+  ]);
+  try {
+    return reflectionPad2dBackward(padded, [dy.shape[0], w.shape[1], ...size], [p, p, p, p]);
+  } finally {
+    padded.dispose();
+  }
 }

@@ -12,6 +12,8 @@
 //   CQ  input-channel vec4s per thread in `weight_grad` (1 when KWV = 2)
 //   KWV tap vec4s per thread in `weight_grad` (up to 4·KWV kernel columns per dispatch)
 //   S   the input stride of `correlate` and `weight_grad`
+//   RF  1: the padding of `correlate` and `weight_grad` mirrors the input at its edges (as
+//       ReflectionPad2d, without repeating the edge) instead of reading zeros
 //   WG  threads per workgroup
 //
 // correlate: conv2d forward, and one output phase of the input gradient (= conv_transpose2d):
@@ -54,8 +56,15 @@ struct CorrelateParams {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;  // (Cout), read if has_bias
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;  // (N, Cout, out_h, out_w)
 
-// x[base + col], or 0 outside the row.
+// Index i of a side of n mirrored into 0..n - 1 (for -n < i < 2n - 1), as ReflectionPad2d.
+fn reflect(i: i32, n: u32) -> i32 {
+  let m = abs(i);
+  return select(m, 2 * i32(n) - 2 - m, m >= i32(n));
+}
+
+// x[base + col], or 0 outside the row (with RF, the mirrored column).
 fn x_at(base: i32, col: i32, row_ok: bool) -> f32 {
+  if (RF == 1u) { return select(0.0, x[u32(max(base + reflect(col, p.w), 0))], row_ok); }
   return select(0.0, x[u32(max(base + col, 0))], row_ok && u32(col) < p.w);
 }
 
@@ -137,7 +146,8 @@ fn store_block(acc: mat4x4f, split: u32, n: u32, co0: u32, oyo: u32, ox0: u32) {
 // Kernel row ky of input channel ci: its KW taps, as straight-line code when KWC gives the width.
 fn kernel_row(acc: ptr<function, array<mat4x4f, 8>>, n: u32, oy: u32, ci: u32, ky: u32,
               col0: i32, live: bool) {
-  let iy = i32(oy * S + ky) - p.py;
+  var iy = i32(oy * S + ky) - p.py;
+  if (RF == 1u) { iy = reflect(iy, p.h); }
   let row_ok = live && u32(iy) < p.h;
   let base = (i32((n * p.cin + ci) * p.h) + iy) * i32(p.w);
   var win = Window(x_window(base, col0, i32(S), row_ok), mat4x4f());
@@ -221,8 +231,9 @@ struct WeightGradParams {
 @group(0) @binding(2) var<storage, read> gdy: array<f32>;  // (N, Cout, Ho, Wo)
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;  // (splits, Cout, Cin, KH, KW)
 
-// gx[base + col], or 0 outside the row.
+// gx[base + col], or 0 outside the row (with RF, the mirrored column).
 fn gx_at(base: i32, col: i32, ok: bool) -> f32 {
+  if (RF == 1u) { return select(0.0, gx[u32(max(base + reflect(col, g.w), 0))], ok); }
   return select(0.0, gx[u32(max(base + col, 0))], ok && u32(col) < g.w);
 }
 
@@ -345,7 +356,8 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   for (var r = r0; r < r1; r++) {
     let n = r / g.ho;
     let oy = r % g.ho;
-    let iy = i32(oy * S + ky) - g.pad;
+    var iy = i32(oy * S + ky) - g.pad;
+    if (RF == 1u) { iy = reflect(iy, g.h); }
     let row_ok = live && u32(iy) < g.h;
     let ba = vec4i((i32((n * g.cin + ci0) * g.h) + iy) * i32(g.w)) + quad;
     let bb = ba + 4 * xplane;

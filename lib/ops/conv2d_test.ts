@@ -23,6 +23,8 @@ interface Case {
   stride: number;
   padding: number;
   bias: boolean;
+  /** Reflection padding (paddingMode 'reflect') instead of zeros. */
+  reflect?: boolean;
 }
 
 /** The output size of case `c`. */
@@ -31,6 +33,12 @@ function outSize(c: Case): [number, number] {
     Math.floor((c.h + 2 * c.padding - c.kh) / c.stride) + 1,
     Math.floor((c.w + 2 * c.padding - c.kw) / c.stride) + 1,
   ];
+}
+
+/** A padded position i of a side of n: itself, or mirrored into the side with reflection. */
+function place(i: number, n: number, reflect = false): number {
+  if (!reflect) return i;
+  return i < 0 ? -i : i >= n ? 2 * n - 2 - i : i;
 }
 
 /** Calls `visit` with the output, input and weight index of every product conv2d sums. */
@@ -43,10 +51,10 @@ function eachProduct(c: Case, visit: (yi: number, xi: number, wi: number) => voi
           const yi = ((n * c.cout + co) * ho + oy) * wo + ox;
           for (let ci = 0; ci < c.cin; ci++) {
             for (let ky = 0; ky < c.kh; ky++) {
-              const iy = oy * c.stride - c.padding + ky;
+              const iy = place(oy * c.stride - c.padding + ky, c.h, c.reflect);
               if (iy < 0 || iy >= c.h) continue;
               for (let kx = 0; kx < c.kw; kx++) {
-                const ix = ox * c.stride - c.padding + kx;
+                const ix = place(ox * c.stride - c.padding + kx, c.w, c.reflect);
                 if (ix < 0 || ix >= c.w) continue;
                 visit(
                   yi,
@@ -77,7 +85,11 @@ function check(c: Case, inputGrad = true): Promise<void> {
     { shape: [c.cout, c.cin, c.kh, c.kw] },
     ...(c.bias ? [{ shape: [c.cout] }] : []),
   ];
-  const options = { stride: c.stride, padding: c.padding };
+  const options = {
+    stride: c.stride,
+    padding: c.padding,
+    paddingMode: c.reflect ? "reflect" as const : "zeros" as const,
+  };
   return checkOp({
     inputs,
     gpu: ([x, w, b]) => conv2d(x, w, b ?? null, options),
@@ -101,6 +113,42 @@ const cases: [string, Case][] = [
     padding: 1,
   }],
   ["1×1 without bias", { ...base, cin: 6, cout: 3, h: 5, w: 4, kh: 1, kw: 1, bias: false }],
+  ["3×3 reflection padding 1 (the residual blocks), N=2, odd sizes", {
+    ...base,
+    n: 2,
+    cin: 3,
+    cout: 5,
+    h: 7,
+    w: 9,
+    kh: 3,
+    kw: 3,
+    padding: 1,
+    reflect: true,
+  }],
+  ["7×7 reflection padding 3 (the generator's ends)", {
+    ...base,
+    cin: 3,
+    cout: 4,
+    h: 5,
+    w: 10,
+    kh: 7,
+    kw: 7,
+    padding: 3,
+    reflect: true,
+  }],
+  ["4×4 stride 2 reflection padding 2, without bias", {
+    ...base,
+    cin: 2,
+    cout: 3,
+    h: 7,
+    w: 8,
+    kh: 4,
+    kw: 4,
+    stride: 2,
+    padding: 2,
+    reflect: true,
+    bias: false,
+  }],
   ["4×4 stride 2 padding 2 (pix2pixHD's discriminator), N=2", {
     ...base,
     n: 2,
@@ -262,6 +310,7 @@ const largeCases: [string, Case][] = [
   ["3×3 with 70 channels on 2×9×11", large],
   ["4×4 stride 2 with 70 channels on 2×9×11", { ...large, kh: 4, kw: 4, stride: 2, padding: 2 }],
   ["3×3 from 70 to 19 channels on 2×9×11", { ...large, cin: 70, cout: 19 }],
+  ["3×3 reflection padding 1 with 70 channels on 2×9×11", { ...large, reflect: true }],
 ]; // deno-fmt-ignore
 for (const [name, c] of largeCases) {
   for (const kernel of CONV_VARIANTS) {
@@ -281,7 +330,8 @@ for (const [name, c] of largeCases) {
         w.requiresGrad = true;
         await withConvKernel(kernel, () =>
           withSplitK(splitK, async () => {
-            const y = conv2d(x, w, null, { stride: c.stride, padding: c.padding });
+            const paddingMode = c.reflect ? "reflect" : "zeros";
+            const y = conv2d(x, w, null, { stride: c.stride, padding: c.padding, paddingMode });
             backward(y, dy);
             const want = referenceGrads(c, xs, ws, dys);
             near(await y.data(), want.y, "y");
@@ -384,6 +434,16 @@ Deno.test("conv2d refuses bad shapes, strides and paddings", async () => {
     () => conv2d(x, w, b, { stride: 3 }),
     "RangeError",
     /stride must be 1 or 2: current value is 3/,
+  );
+  fails(
+    () => conv2d(x, w, b, { padding: 1, paddingMode: "circular" as "reflect" }),
+    "RangeError",
+    /paddingMode must be 'zeros' or 'reflect': current value is 'circular'/,
+  );
+  fails(
+    () => conv2d(x, w, b, { padding: 5, paddingMode: "reflect" }),
+    "RangeError",
+    /reflection padding as the padding must be smaller than the input's sides: current value is 5 for an input of 5×5/,
   );
   fails(
     () => conv2d(x, w, b, { padding: -1 }),

@@ -18,8 +18,14 @@ import { CONV_VARIANTS, type ConvVariant, tunedVariant, type TuneSample } from "
 export interface ConvGeometry {
   /** 1 or 2. */
   readonly stride: number;
-  /** Zero padding on every side. */
+  /** Padding on every side. */
   readonly padding: number;
+  /**
+   * Whether the padding mirrors the input at its edges (ReflectionPad2d's values, read in the
+   * gather: no padded copy) rather than being zeros; the forward pass and the weight gradient
+   * only (the input gradient is taken over the padded input, then folded back).
+   */
+  readonly reflect?: boolean;
 }
 
 const WG = 64;
@@ -34,11 +40,16 @@ interface Tile {
   cq: number;
   kwv: number;
   s: number;
+  /** 1: the padding mirrors the input (see {@linkcode ConvGeometry}). */
+  rf: number;
   /** `correlate`: 1 reads the weight where it lies, 0 a copy packed for it. */
   direct: number;
 }
 
-const BASE: Tile = { mb: 2, nb: 4, khc: 0, kwc: 0, cb: 2, cq: 2, kwv: 1, s: 1, direct: 0 };
+// deno-fmt-ignore
+const BASE: Tile = {
+  mb: 2, nb: 4, khc: 0, kwc: 0, cb: 2, cq: 2, kwv: 1, s: 1, rf: 0, direct: 0,
+};
 const variants = new Map<string, string>();
 
 /** The two forms of `correlate`'s weight reads (at `// @weights` in conv2d.wgsl). */
@@ -142,6 +153,8 @@ interface Correlation {
   bias: Tensor | null;
   y: Tensor;
   stride: number;
+  /** Whether the padding mirrors x (see {@linkcode ConvGeometry}). */
+  reflect: boolean;
   py: number;
   px: number;
   /** Output positions computed, and where they go: row oy·os + ro, column ox·os + rx. */
@@ -179,6 +192,7 @@ function correlateTile(c: Correlation): Tile {
     khc: c.taps.tw <= 4 ? 0 : known(c.taps.th),
     kwc: known(c.taps.tw),
     s: c.stride,
+    rf: c.reflect ? 1 : 0,
   };
 }
 
@@ -186,7 +200,9 @@ function correlate(c: Correlation, variant: ConvVariant): void {
   const [n, cin, h, w] = c.x.shape;
   const [, , outH, outW] = c.y.shape;
   if (n === 0 || c.ho <= 0 || c.wo <= 0 || c.cout === 0) return;
-  if (variant.startsWith("tiled")) return tiledCorrelate(c, tileOf(variant, c.stride));
+  if (variant.startsWith("tiled")) {
+    return tiledCorrelate(c, tileOf(variant, c.stride, c.reflect));
+  }
   const tile = { ...correlateTile(c), direct: variant === "register-direct" ? 1 : 0 };
   const tn = 4 * tile.nb;
   const tm = 4 * tile.mb;
@@ -323,9 +339,9 @@ function chooseVariant(
 const DIRECT_MAX_PIXELS = 1024;
 
 /** The tile of a tiled variant. */
-function tileOf(v: ConvVariant, s: number): TiledTile {
+function tileOf(v: ConvVariant, s: number, reflect = false): TiledTile {
   const [tm, tn] = v.slice(6).split("x").map(Number) as [4 | 8, 4 | 8];
-  return { tm, tn, s };
+  return { tm, tn, s, rf: reflect ? 1 : 0 };
 }
 
 /** Powers of two around `n`: the pixel counts one tuning holds for. */
@@ -506,8 +522,8 @@ export function convForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeome
   const y = Tensor.empty([n, cout, ho, wo]);
   if (y.size === 0) return y;
   const cin = x.shape[1];
-  const bucket = `forward ${cin}->${cout} ${kh}x${kw} s${g.stride} p${g.padding} ` +
-    `px${bucketOf(n * ho * wo)}${b ? " bias" : ""}`;
+  const bucket = `forward ${cin}->${cout} ${kh}x${kw} s${g.stride} p${g.padding}` +
+    `${g.reflect ? " reflect" : ""} px${bucketOf(n * ho * wo)}${b ? " bias" : ""}`;
   const sample = passSample(
     [x.shape, w.shape, ...(b ? [b.shape] : [])] as number[][],
     ([xs, ws, bs]) => convForward(xs, ws, bs ?? null, g),
@@ -517,7 +533,8 @@ export function convForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeome
   const p = g.padding;
   // deno-fmt-ignore
   correlate({
-    x, w, taps, cout, bias: b, y, stride: g.stride, py: p, px: p, ho, wo, os: 1, ro: 0, rx: 0,
+    x, w, taps, cout, bias: b, y, stride: g.stride, reflect: !!g.reflect, py: p, px: p, ho, wo,
+    os: 1, ro: 0, rx: 0,
   }, variant);
   return y;
 }
@@ -538,6 +555,12 @@ export function convInputGrad(
   const n = dy.shape[0];
   const [, cin, kh, kw] = w.shape;
   const [h, wd] = size;
+  if (g.reflect) {
+    throw new RangeError(
+      "Cannot take the input gradient of a reflection-padded convolution in one pass: take it " +
+        "over the padded input (padding 0), then fold the border back",
+    );
+  }
   const dx = Tensor.empty([n, cin, h, wd]);
   if (dx.size === 0) return dx;
   const s = g.stride;
@@ -566,7 +589,7 @@ export function convInputGrad(
       };
       // deno-fmt-ignore
       correlate({
-        x: dy, w, taps: phase, cout: cin, bias: b, y: dx, stride: 1,
+        x: dy, w, taps: phase, cout: cin, bias: b, y: dx, stride: 1, reflect: false,
         py: th - 1 - cy, px: tw - 1 - cx,
         ho: Math.ceil((h - ry) / s), wo: Math.ceil((wd - rx) / s), os: s, ro: ry, rx,
       }, variant);
@@ -629,19 +652,28 @@ export function convWeightGrad(
   const dw = Tensor.empty([cout, cin, kh, kw]);
   if (dw.size === 0) return dw;
   if (n * ho === 0 || wo === 0) return zeroFill(dw);
-  const bucket = `weight_grad ${cin}->${cout} ${kh}x${kw} s${g.stride} p${g.padding} ` +
-    `px${bucketOf(n * ho * wo)}`;
+  const bucket = `weight_grad ${cin}->${cout} ${kh}x${kw} s${g.stride} p${g.padding}` +
+    `${g.reflect ? " reflect" : ""} px${bucketOf(n * ho * wo)}`;
   const sample = passSample(
     [x.shape, dy.shape] as number[][],
     ([xs, dys]) => convWeightGrad(xs, dys, g, kernelSize),
     CONV_VARIANTS.filter((v) => v !== "register-direct"),
   );
   const variant = chooseVariant(bucket, cout, cin * kh * kw, sample);
-  if (variant.startsWith("tiled")) return tiledWeightGrad(x, dy, g, dw, tileOf(variant, g.stride));
+  if (variant.startsWith("tiled")) {
+    return tiledWeightGrad(x, dy, g, dw, tileOf(variant, g.stride, g.reflect));
+  }
   const rt = runtime();
   const kwv = kw > 4 ? 2 : 1;
   const cq = kwv === 1 && cin > 4 ? 2 : 1;
-  const tile: Tile = { ...BASE, cb: cout > 4 ? 2 : 1, cq, kwv, s: g.stride };
+  const tile: Tile = {
+    ...BASE,
+    cb: cout > 4 ? 2 : 1,
+    cq,
+    kwv,
+    s: g.stride,
+    rf: g.reflect ? 1 : 0,
+  };
   const ciTiles = Math.ceil(cin / (4 * cq));
   const tiles = Math.ceil(cout / (4 * tile.cb)) * ciTiles * kh;
   const rows = n * ho;

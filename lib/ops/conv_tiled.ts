@@ -8,11 +8,15 @@
 import type { Kernel } from "../gpu/kernel.ts";
 import src from "./conv_tiled.wgsl" with { type: "text" };
 
-/** The shape of a tiled kernel: results a thread keeps (TM × TN, 4 or 8 each) and the stride. */
+/**
+ * The shape of a tiled kernel: results a thread keeps (TM × TN, 4 or 8 each), the stride, and
+ * whether the padding mirrors the input (1) or reads zeros (0).
+ */
 export interface TiledTile {
   readonly tm: 4 | 8;
   readonly tn: 4 | 8;
   readonly s: number;
+  readonly rf: number;
 }
 
 const sources = new Map<string, string>();
@@ -73,11 +77,11 @@ function fill(src: string, name: string, lines: string[]): string {
 
 /** The kernel `entry` (tiled_correlate or tiled_weight_grad) of conv_tiled.wgsl for `tile`. */
 export function tiledKernel(entry: Entry, t: TiledTile): Kernel {
-  const key = `${t.tm},${t.tn},${t.s}`;
+  const key = `${t.tm},${t.tn},${t.s},${t.rf}`;
   let code = sources.get(key);
   if (!code) {
     const consts = `const TM = ${t.tm}u;\nconst TN = ${t.tn}u;\nconst S = ${t.s}u;\n` +
-      `const BK = ${TILED_BK}u;\n\n`;
+      `const RF = ${t.rf}u;\nconst BK = ${TILED_BK}u;\n\n`;
     let body = fill(src, "mac", macBlock(t.tm, t.tn));
     body = fill(body, "store_y", storeBlock("tiled_correlate", t.tm, t.tn));
     body = fill(body, "store_g", storeBlock("tiled_weight_grad", t.tm, t.tn));

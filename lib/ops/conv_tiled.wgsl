@@ -2,7 +2,8 @@
 // BM × BN block of C = A·B, staging K-slices of BK values of A and B in workgroup memory, each
 // thread holding TM × TN results in registers (rows (ty + 16·i)·4 + c, columns (tx + 16·j)·4 + e,
 // so that its reads of the staged slices are vec4s 16 B apart across the threads). The constants
-// TM, TN (4 or 8), S (the stride) and BK (TILED_BK) are filled in above this file, and the
+// TM, TN (4 or 8), S (the stride), RF (1: the padding mirrors the input at its edges, as
+// ReflectionPad2d, instead of reading zeros) and BK (TILED_BK) are filled in above this file, and the
 // multiply-add block (at `@mac`) and the stores of the results (at `@store_y`, `@store_g`) are
 // generated straight-line (conv_tiled.ts), so that the results, acc[(i·4 + c)·TN/4 + j], stay
 // in registers.
@@ -42,8 +43,17 @@ struct TiledParams {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;  // (Cout), read if has_bias
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;  // (N, Cout, out_h, out_w)
 
-// x[base + iy·W + ix], or 0 outside the image or where !ok.
+// Index i of a side of n mirrored into 0..n - 1 (for -n < i < 2n - 1), as ReflectionPad2d.
+fn reflect(i: i32, n: u32) -> u32 {
+  let m = abs(i);
+  return u32(select(m, 2 * i32(n) - 2 - m, m >= i32(n)));
+}
+
+// x[base + iy·W + ix], or 0 outside the image (with RF, the mirrored pixel) or where !ok.
 fn x_at(base: u32, iy: i32, ix: i32, ok: bool) -> f32 {
+  if (RF == 1u) {
+    return select(0.0, x[select(0u, base + reflect(iy, p.h) * p.w + reflect(ix, p.w), ok)], ok);
+  }
   let inside = ok && u32(iy) < p.h && u32(ix) < p.w;
   return select(0.0, x[select(0u, base + u32(iy) * p.w + u32(ix), inside)], inside);
 }
@@ -156,6 +166,9 @@ struct TiledGradParams {
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;  // (splits, Cout, Cin, KH, KW)
 
 fn gx_at(base: u32, iy: i32, ix: i32, ok: bool) -> f32 {
+  if (RF == 1u) {
+    return select(0.0, gx[select(0u, base + reflect(iy, g.h) * g.w + reflect(ix, g.w), ok)], ok);
+  }
   let inside = ok && u32(iy) < g.h && u32(ix) < g.w;
   return select(0.0, gx[select(0u, base + u32(iy) * g.w + u32(ix), inside)], inside);
 }

@@ -49,14 +49,35 @@ export function reflectionPad2d(x: Tensor, padding: number | Padding2d): Tensor 
       );
     }
   }
-  const ho = h + top + bottom;
-  const wo = w + left + right;
-  const params = (count: number) => [count, h, w, ho, wo, left, right, top, bottom];
-  const y = Tensor.empty([n, c, ho, wo]);
-  launch(K.forward, [x.buffer, y.buffer], params(y.size), y.size);
-  return record(y, "reflection_pad2d", [x], [], (dy) => {
-    const dx = Tensor.empty(x.shape);
-    launch(K.backward, [dy.buffer, dx.buffer], params(dx.size), dx.size);
-    return [dx];
-  });
+  const y = Tensor.empty([n, c, h + top + bottom, w + left + right]);
+  launch(K.forward, [x.buffer, y.buffer], padParams(y.size, x.shape, pad), y.size);
+  return record(
+    y,
+    "reflection_pad2d",
+    [x],
+    [],
+    (dy) => [reflectionPad2dBackward(dy, x.shape, pad)],
+  );
+}
+
+/** The kernels' parameters: `count` threads, input and output sizes, the four paddings. */
+function padParams(count: number, shape: readonly number[], pad: readonly number[]): number[] {
+  const [, , h, w] = shape;
+  const [left, right, top, bottom] = pad;
+  return [count, h, w, h + top + bottom, w + left + right, left, right, top, bottom];
+}
+
+/**
+ * The backward pass of {@linkcode reflectionPad2d}: the gradient of the padded (N, C, H + top +
+ * bottom, W + left + right) tensor folded back onto `shape` (N, C, H, W), every mirrored pixel's
+ * gradient added to the pixel it copies. `pad` is (left, right, top, bottom), not checked.
+ */
+export function reflectionPad2dBackward(
+  dy: Tensor,
+  shape: readonly number[],
+  pad: readonly number[],
+): Tensor {
+  const dx = Tensor.empty(shape);
+  launch(K.backward, [dy.buffer, dx.buffer], padParams(dx.size, shape, pad), dx.size);
+  return dx;
 }
