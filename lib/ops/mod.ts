@@ -16,7 +16,7 @@
  * @module
  */
 export { add, leakyRelu, mul, relu, scale, sigmoid, sub, tanh } from "./elementwise.ts";
-export { bceLoss, l1Loss, mean, mseLoss, sum } from "./reduce.ts";
+export { bceLoss, l1Loss, type LossTerm, mean, mseLoss, sum, weightedLossSum } from "./reduce.ts";
 export { conv2d, type Conv2dOptions } from "./conv2d.ts";
 export { convTranspose2d, type ConvTranspose2dOptions } from "./conv_transpose2d.ts";
 export { type Padding2d, reflectionPad2d } from "./reflection_pad2d.ts";

@@ -9,43 +9,168 @@ import { runtime } from "../gpu/kernel.ts";
 import { record } from "../tensor/autograd.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import src from "./reduce.wgsl" with { type: "text" };
+import { add } from "./elementwise.ts";
 import { expectFloat, expectSameShape, f32bits, kernels, launch } from "./util.ts";
 
-const K = kernels("reduce", src, ["partial_sum", "total", "grad"] as const);
+const K = kernels("reduce", src, ["partial_sum", "total", "total_terms", "grad"] as const);
 
 const Mode = { Value: 0, Squared: 1, Absolute: 2, CrossEntropy: 3 } as const;
 
-function reduce(name: string, mode: number, x: Tensor, z: Tensor | number, mean: boolean): Tensor {
+/** What one reduction sums: mode's term of x (and z) over every element, times a. */
+interface Reduction {
+  name: string;
+  mode: number;
+  x: Tensor;
+  z: Tensor | number;
+  mean: boolean;
+}
+
+/** Checks a reduction's arguments; returns its parameters, for `groups` partial sums at `offset`. */
+function reductionParams(r: Reduction, groups: number, offset: number, w: number): number[] {
+  const { name, x, z } = r;
   expectFloat(name, x);
   if (x.size === 0) {
     throw new RangeError(`Cannot take ${name} of an empty tensor: current shape is [${x.shape}]`);
   }
   if (z instanceof Tensor) expectFloat(name, z), expectSameShape(`take ${name} of`, x, z);
   else if (!Number.isFinite(z)) throw new RangeError(`Cannot use a non-finite target: ${z}`);
-  const rt = runtime();
-  const a = mean ? 1 / x.size : 1;
-  const zt = z instanceof Tensor ? z : x;
+  const a = r.mean ? 1 / x.size : 1;
   const c = z instanceof Tensor ? 0 : z;
-  const groups = Math.min(1024, Math.ceil(x.size / 2048));
-  const params = [x.size, mode, z instanceof Tensor ? 1 : 0, f32bits(c), f32bits(a), groups];
+  // deno-fmt-ignore
+  return [
+    x.size, r.mode, z instanceof Tensor ? 1 : 0, f32bits(c), f32bits(a), groups, offset, f32bits(w),
+  ];
+}
+
+/** Workgroups of a reduction's first pass. */
+function groupsOf(x: Tensor): number {
+  return Math.min(1024, Math.ceil(x.size / 2048));
+}
+
+/** Records the first pass of a reduction into `partial` (from its `offset`). */
+function partialSums(r: Reduction, params: number[], partial: Tensor): void {
+  const zt = r.z instanceof Tensor ? r.z : r.x;
+  runtime().dispatch(K.partial_sum, [r.x.buffer, zt.buffer, partial.buffer], params, [params[5]]);
+}
+
+/**
+ * The gradients of a reduction's inputs (x, and z if a tensor), given dy of its value and the
+ * inputs as the tape saved them (xs, and zs if z is a tensor).
+ */
+function reductionGrads(
+  r: Reduction,
+  params: number[],
+  dy: Tensor,
+  xs: Tensor,
+  zs: Tensor | undefined,
+): (Tensor | null)[] {
+  const grad = (m: number) => {
+    const dx = Tensor.empty(xs.shape);
+    const p = [...params];
+    p[1] = m;
+    launch(K.grad, [xs.buffer, (zs ?? xs).buffer, dy.buffer, dx.buffer], p, xs.size);
+    return dx;
+  };
+  return [
+    r.x.requiresGrad ? grad(r.mode) : null,
+    ...(r.z instanceof Tensor ? [r.z.requiresGrad ? grad(r.mode + 8) : null] : []),
+  ];
+}
+
+function reduce(name: string, mode: number, x: Tensor, z: Tensor | number, mean: boolean): Tensor {
+  const r = { name, mode, x, z, mean };
+  const groups = groupsOf(x);
+  const params = reductionParams(r, groups, 0, 1);
   const partial = Tensor.empty([groups]);
   const y = Tensor.empty([]);
-  rt.dispatch(K.partial_sum, [x.buffer, zt.buffer, partial.buffer], params, [groups]);
-  rt.dispatch(K.total, [partial.buffer, y.buffer], params, [1]);
+  partialSums(r, params, partial);
+  runtime().dispatch(K.total, [partial.buffer, y.buffer], params, [1]);
   partial.dispose();
   const inputs = z instanceof Tensor ? [x, z] : [x];
-  return record(y, name, inputs, inputs, (dy, [xs, zs]) => {
-    const grad = (m: number) => {
-      const dx = Tensor.empty(x.shape);
-      const p = [...params];
-      p[1] = m;
-      launch(K.grad, [xs.buffer, (zs ?? xs).buffer, dy.buffer, dx.buffer], p, x.size);
-      return dx;
-    };
-    return [
-      x.requiresGrad ? grad(mode) : null,
-      z instanceof Tensor && z.requiresGrad ? grad(mode + 8) : null,
-    ];
+  return record(y, name, inputs, inputs, (dy, [xs, zs]) => reductionGrads(r, params, dy, xs, zs));
+}
+
+/** One term of {@linkcode weightedLossSum}. */
+export interface LossTerm {
+  /** The loss: PyTorch's MSELoss, L1Loss or BCELoss (see {@linkcode mseLoss} ...). */
+  loss: "mse" | "l1" | "bce";
+  /** The input. */
+  x: Tensor;
+  /** A tensor of x's shape, or a number. */
+  target: Tensor | number;
+  /** The term's weight (default 1). */
+  weight?: number;
+}
+
+const LOSSES = {
+  mse: { name: "mse_loss", mode: Mode.Squared },
+  l1: { name: "l1_loss", mode: Mode.Absolute },
+  bce: { name: "bce_loss", mode: Mode.CrossEntropy },
+} as const;
+
+/** The most terms one {@linkcode weightedLossSum} pass takes (its parameter block's room). */
+const MAX_TERMS = 14;
+
+/**
+ * Σ_k weight_k · loss_k(x_k, target_k), added in order: the value and gradients of
+ * `scale(l1Loss(x0, t0), w0)` + `scale(l1Loss(x1, t1), w1)` + ... bit for bit, in one pass per
+ * term and one more (instead of three and an addition each), and one pass per input in the
+ * backward.
+ *
+ * @example pix2pixHD's VGG loss
+ * ```ts ignore
+ * const loss = weightedLossSum(fx.map((f, k) => ({ loss: "l1", x: f, target: fy[k], weight: w[k] })));
+ * ```
+ */
+export function weightedLossSum(terms: readonly LossTerm[]): Tensor {
+  if (terms.length === 0) {
+    throw new RangeError(
+      "Cannot sum losses as there must be at least one term: current value is 0",
+    );
+  }
+  if (terms.length > MAX_TERMS) {
+    // The first MAX_TERMS in one pass, then the rest added on in order.
+    return terms.slice(MAX_TERMS).reduce(
+      (total, t) => add(total, weightedLossSum([t])),
+      weightedLossSum(terms.slice(0, MAX_TERMS)),
+    );
+  }
+  const rt = runtime();
+  let offset = 0;
+  const parts = terms.map((t) => {
+    const loss = LOSSES[t.loss];
+    if (!loss) {
+      throw new RangeError(
+        `Cannot sum losses as a term's loss must be 'mse', 'l1' or 'bce': current value is '${t.loss}'`,
+      );
+    }
+    const w = t.weight ?? 1;
+    if (!Number.isFinite(w)) {
+      throw new RangeError(`Cannot weigh a loss by a non-finite number: current value is ${w}`);
+    }
+    const r = { ...loss, x: t.x, z: t.target, mean: true };
+    const groups = groupsOf(t.x);
+    const params = reductionParams(r, groups, offset, w);
+    offset += groups;
+    return { r, params };
+  });
+  const partial = Tensor.empty([offset]);
+  const y = Tensor.empty([]);
+  const info = [terms.length, 0, 0, 0];
+  for (const { r, params } of parts) {
+    partialSums(r, params, partial);
+    info.push(params[5], params[6], params[4], params[7]); // groups, offset, a, w
+  }
+  rt.dispatch(K.total_terms, [partial.buffer, y.buffer], info, [1]);
+  partial.dispose();
+  const inputs = parts.flatMap(({ r }) => (r.z instanceof Tensor ? [r.x, r.z] : [r.x]));
+  return record(y, "weighted_loss_sum", inputs, inputs, (dy, saved) => {
+    let at = 0;
+    return parts.flatMap(({ r, params }) => {
+      const xs = saved[at++];
+      const zs = r.z instanceof Tensor ? saved[at++] : undefined;
+      return reductionGrads(r, params, dy, xs, zs);
+    });
   });
 }
 

@@ -3,10 +3,14 @@
 //   term t by mode: 0: x          1: (x - z)^2      2: |x - z|
 //                   3: -(z log x + (1 - z) log(1 - x)), each log clamped at -100 as PyTorch's BCE
 // z is a tensor when p.has_z is 1, else the constant p.c.
-// Pass 1 (partial): workgroup g sums a grid-stride share into partial[g] (fixed order).
+// Pass 1 (partial): workgroup g sums a grid-stride share into partial[offset + g] (fixed order).
 // Pass 2 (total): one workgroup sums the partials into y[0] and scales by a. Deterministic.
-// Backward (grad): dx_i = a * dy[0] * dt/dx (which = 0 for z, 1 for x in terms 0..3 as named
-// by mode; mode + 8 asks for dt/dz instead).
+// Backward (grad): dx_i = a * (w * dy[0]) * dt/dx (which = 0 for z, 1 for x in terms 0..3 as
+// named by mode; mode + 8 asks for dt/dz instead); w is a weighted sum's weight of the term, or 1.
+// A weighted sum of losses (total_terms) runs pass 1 once per term into one partial buffer, then
+// one workgroup sums each term's partials as `total` would, scales them by a_k and w_k and adds
+// the terms in order: ((y_0 + y_1) + y_2) + ..., the same bits as `total`, a scale per term and
+// the additions as separate passes.
 
 struct Params {
   n: u32,
@@ -15,9 +19,19 @@ struct Params {
   c: f32,
   a: f32,
   groups: u32,
+  offset: u32,  // of this term's partials
+  w: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
+
+// total_terms: per term k (groups, offset, bits of a, bits of w).
+struct TermsParams {
+  terms: u32,
+  info: array<vec4u, 14>,
+}
+
+@group(0) @binding(0) var<uniform> q: TermsParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;  // (n)
 @group(0) @binding(2) var<storage, read> z: array<f32>;  // (n), or (1) unused when has_z is 0
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;  // (groups)
@@ -58,7 +72,7 @@ fn partial_sum(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   }
   tile[lid] = acc;
   reduce_tile(lid);
-  if (lid == 0u) { partial[wid.x] = tile[0]; }
+  if (lid == 0u) { partial[p.offset + wid.x] = tile[0]; }
 }
 
 @compute @workgroup_size(256)
@@ -68,6 +82,22 @@ fn total(@builtin(local_invocation_index) lid: u32) {
   tile[lid] = acc;
   reduce_tile(lid);
   if (lid == 0u) { y[0] = p.a * tile[0]; }
+}
+
+@compute @workgroup_size(256)
+fn total_terms(@builtin(local_invocation_index) lid: u32) {
+  var sum = 0.0;
+  for (var k = 0u; k < q.terms; k++) {
+    let info = q.info[k];
+    var acc = 0.0;
+    for (var i = lid; i < info.x; i += 256u) { acc += partial_in[info.y + i]; }
+    tile[lid] = acc;
+    reduce_tile(lid);
+    let t = (bitcast<f32>(info.z) * tile[0]) * bitcast<f32>(info.w);
+    sum = select(sum + t, t, k == 0u);
+    workgroupBarrier();  // every thread has read tile[0] before it is written again
+  }
+  if (lid == 0u) { y[0] = sum; }
 }
 
 @compute @workgroup_size(256)
@@ -88,5 +118,5 @@ fn grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     case 11u: { d = -(max(log(v), -100.0) - max(log(1.0 - v), -100.0)); }
     default: {}
   }
-  dx[i] = p.a * dy[0] * d;
+  dx[i] = p.a * (p.w * dy[0]) * d;
 }

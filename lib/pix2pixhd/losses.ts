@@ -6,8 +6,8 @@
  * @module
  */
 
-import { add, scale, sigmoid } from "../ops/elementwise.ts";
-import { bceLoss, l1Loss, mseLoss } from "../ops/reduce.ts";
+import { sigmoid } from "../ops/elementwise.ts";
+import { type LossTerm, weightedLossSum } from "../ops/reduce.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { type Tensor, tidy } from "../tensor/tensor.ts";
 
@@ -24,10 +24,6 @@ export interface GanLossOptions {
   lsgan?: boolean;
   /** Whether the BCE loss applies the sigmoid to raw score maps itself (default false). */
   sigmoid?: boolean;
-}
-
-function sumAll(terms: readonly Tensor[]): Tensor {
-  return terms.reduce((total, t) => add(total, t));
 }
 
 function expectScales(what: string, outputs: DiscriminatorOutputs, min: number): void {
@@ -63,10 +59,10 @@ export function ganLoss(
   }
   const target = targetIsReal ? 1 : 0;
   return tidy(() =>
-    sumAll(outputs.map((outs) => {
+    weightedLossSum(outputs.map((outs) => {
       const score = outs[outs.length - 1];
-      if (lsgan) return mseLoss(score, target);
-      return bceLoss(options.sigmoid ? sigmoid(score) : score, target);
+      if (lsgan) return { loss: "mse", x: score, target };
+      return { loss: "bce", x: options.sigmoid ? sigmoid(score) : score, target };
     }))
   );
 }
@@ -106,13 +102,13 @@ export function featureMatchingLoss(
   const nLayersD = fake[0].length - 2;
   const weight = (1 / numD) * (4 / (nLayersD + 1)) * (options.lambdaFeat ?? 10);
   return tidy(() => {
-    const terms: Tensor[] = [];
+    const terms: LossTerm[] = [];
     fake.forEach((outs, i) => {
       for (let j = 0; j < outs.length - 1; j++) {
-        terms.push(scale(l1Loss(outs[j], real[i][j].detach()), weight));
+        terms.push({ loss: "l1", x: outs[j], target: real[i][j].detach(), weight });
       }
     });
-    return sumAll(terms);
+    return weightedLossSum(terms);
   });
 }
 
@@ -156,8 +152,13 @@ export function vggLoss(
         `Cannot compute the VGG loss as the extractor must return ${VGG_LOSS_WEIGHTS.length} feature maps: current value is ${x.length}`,
       );
     }
-    return sumAll(
-      x.map((fx, k) => scale(l1Loss(fx, y[k].detach()), VGG_LOSS_WEIGHTS[k] * lambda)),
+    return weightedLossSum(
+      x.map((fx, k) => ({
+        loss: "l1",
+        x: fx,
+        target: y[k].detach(),
+        weight: VGG_LOSS_WEIGHTS[k] * lambda,
+      })),
     );
   });
 }
