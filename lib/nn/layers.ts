@@ -96,6 +96,19 @@ export class Conv2d extends Layer {
   }
 
   /**
+   * `act`'s forward of forward(x), in the convolution's own pass (what {@linkcode Sequential}
+   * runs for a Conv2d and the ReLU or LeakyReLU of slope ≥ 0 after it).
+   */
+  forwardActivated(x: Tensor, act: ReLU | LeakyReLU): Tensor {
+    const activation = act instanceof ReLU ? "relu" : act.negativeSlope;
+    return conv2d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      activation,
+    });
+  }
+
+  /**
    * forward(reflectionPad2d(x, pad)) for a layer without padding of its own, with the mirrored
    * pixels read where they lie (what {@linkcode Sequential} runs for a ReflectionPad2d and the
    * Conv2d after it).
@@ -361,6 +374,23 @@ export class AvgPool2d extends Layer {
 }
 
 /**
+ * `after.forward(layer.forward(x))` as one op where the pair has one, else null: an instance norm
+ * or a convolution and the ReLU or LeakyReLU (slope ≥ 0) after it, and a ReflectionPad2d (of
+ * equal sides) and the Conv2d without padding after it.
+ */
+export function forwardPair(layer: Layer, after: Layer, x: Tensor): Tensor | null {
+  const activation = after instanceof ReLU ||
+    (after instanceof LeakyReLU && after.negativeSlope >= 0);
+  if (activation && layer instanceof InstanceNorm2d) return layer.forwardActivated(x, after);
+  if (activation && layer instanceof Conv2d) return layer.forwardActivated(x, after);
+  if (layer instanceof ReflectionPad2d && after instanceof Conv2d && after.padding === 0) {
+    const pad = layer.uniformFor(x);
+    if (pad !== null) return after.forwardReflectPadded(x, pad);
+  }
+  return null;
+}
+
+/**
  * PyTorch's `Sequential`: children named "0", "1", ..., run in order. Each intermediate output
  * is let go as soon as the next layer has run (the autograd tape keeps what a backward pass
  * needs), so inference holds at most two activations at a time.
@@ -376,27 +406,14 @@ export class Sequential extends Layer {
     this.layers = [...layers];
   }
 
-  /**
-   * Runs every layer in turn; pairs run as one op: an instance norm and the ReLU or LeakyReLU
-   * after it, and a ReflectionPad2d and the Conv2d (without padding) after it.
-   */
+  /** Runs every layer in turn; the pairs of {@linkcode forwardPair} run as one op. */
   forward(x: Tensor): Tensor {
     let y = x;
     try {
       for (let i = 0; i < this.layers.length; i++) {
         const layer = this.layers[i];
         const after = this.layers[i + 1];
-        let next: Tensor | null = null;
-        if (
-          layer instanceof InstanceNorm2d && (after instanceof ReLU || after instanceof LeakyReLU)
-        ) {
-          next = layer.forwardActivated(y, after);
-        } else if (
-          layer instanceof ReflectionPad2d && after instanceof Conv2d && after.padding === 0
-        ) {
-          const pad = layer.uniformFor(y);
-          if (pad !== null) next = after.forwardReflectPadded(y, pad);
-        }
+        let next = after ? forwardPair(layer, after, y) : null;
         if (next) i++;
         else next = layer.forward(y);
         if (y !== x && next !== y) y.dispose();

@@ -240,6 +240,24 @@ const FUSED: {
     saved: 2,
   },
   {
+    name: "a convolution and its ReLU",
+    layers: () => [new Conv2d(2, 3, { kernelSize: 3, padding: 1 }), new ReLU()],
+    plain: (x, c) => relu(c.forward(x)),
+    saved: 1,
+  },
+  {
+    name: "a convolution and its LeakyReLU",
+    layers: () => [new Conv2d(2, 3, { kernelSize: 4, stride: 2, padding: 2 }), new LeakyReLU(0.2)],
+    plain: (x, c) => leakyRelu(c.forward(x), 0.2),
+    saved: 1,
+  },
+  {
+    name: "a convolution and a LeakyReLU of negative slope (not fused)",
+    layers: () => [new Conv2d(2, 3, { kernelSize: 3 }), new LeakyReLU(-0.5)],
+    plain: (x, c) => leakyRelu(c.forward(x), -0.5),
+    saved: 0,
+  },
+  {
     name: "a reflection padding and its 3×3 convolution",
     layers: () => [new ReflectionPad2d(1), new Conv2d(2, 3, { kernelSize: 3 })],
     plain: (x, c) => c.forward(reflectionPad2d(x, 1)),

@@ -15,6 +15,7 @@ import {
   convInputGrad,
   convWeightGrad,
 } from "./conv_gemm.ts";
+import { activationGrad } from "./elementwise.ts";
 import { reflectionPad2dBackward } from "./reflection_pad2d.ts";
 import { expect4d, expectFloat } from "./util.ts";
 
@@ -32,6 +33,12 @@ export interface Conv2dOptions {
    * the input's side.
    */
   paddingMode?: "zeros" | "reflect";
+  /**
+   * An activation applied to the result in the same pass (default none): `relu`, or a LeakyReLU's
+   * negative slope (≥ 0): `relu(conv2d(x, w, b))` with the same values and gradients, in one
+   * dispatch fewer.
+   */
+  activation?: "relu" | number;
 }
 
 function checkInt(op: string, what: string, v: number, ok: boolean, rule: string): void {
@@ -128,15 +135,32 @@ export function conv2d(
         `value is ${h + 2 * p}×${wd + 2 * p} for a ${kh}×${kw} kernel`,
     );
   }
-  const y = convForward(x, w, b, g);
+  const act = options.activation;
+  const slope = act === undefined ? null : act === "relu" ? 0 : act;
+  if (slope !== null && !(slope >= 0 && Number.isFinite(slope))) {
+    throw new RangeError(
+      `Cannot convolve with an activation as its negative slope must be a finite number ≥ 0: current value is ${act}`,
+    );
+  }
+  const y = convForward(x, w, b, g, slope);
   const inputs = b ? [x, w, b] : [x, w];
-  // The input is kept for the backward pass only if the weight gradient needs it.
-  const saved = w.requiresGrad ? [w, x] : [w];
-  return record(y, "conv2d", inputs, saved, (dy, [ws, xs]) => [
-    x.requiresGrad ? inputGrad(dy, ws, g, [h, wd]) : null,
-    w.requiresGrad ? convWeightGrad(xs, dy, g, [kh, kw]) : null,
-    b?.requiresGrad ? channelSum(dy) : null,
-  ]);
+  // The input is kept for the backward pass only if the weight gradient needs it; the output
+  // only if there is an activation to take the gradient through.
+  const saved = [w, ...(slope !== null ? [y] : []), ...(w.requiresGrad ? [x] : [])];
+  const name = slope === null ? "conv2d" : slope === 0 ? "conv2d_relu" : "conv2d_leaky_relu";
+  return record(y, name, inputs, saved, (dyOut, [ws, ...rest]) => {
+    const dy = slope === null ? dyOut : activationGrad(rest.shift()!, dyOut, slope);
+    const xs = rest[0];
+    try {
+      return [
+        x.requiresGrad ? inputGrad(dy, ws, g, [h, wd]) : null,
+        w.requiresGrad ? convWeightGrad(xs, dy, g, [kh, kw]) : null,
+        b?.requiresGrad ? channelSum(dy) : null,
+      ];
+    } finally {
+      if (dy !== dyOut) dy.dispose();
+    }
+  });
 }
 
 /**

@@ -31,7 +31,8 @@
 // pack: weights rearranged for `correlate`, optionally with in/out channels swapped and taps
 //   subsampled and flipped (the input gradient's phase kernels).
 // channel_sum: one split of the bias gradient, Σ over the rows of a split of each channel.
-// reduce_splits: out[i] = Σ_s part[s, i], a deterministic second pass.
+// reduce_splits: out[i] = Σ_s part[s, i], a deterministic second pass (then the activation of
+//   `correlate`, if any).
 
 const TM = 4u * MB;
 const TN = 4u * NB;
@@ -43,7 +44,7 @@ struct CorrelateParams {
   out_w: u32, os: u32, ro: u32, rx: u32,
   tiles_x: u32, tiles: u32, has_bias: u32, cout_blocks: u32,
   ci_per_split: u32, split_len: u32, a_stride: u32, w0: i32,
-  row_step: i32, col_step: i32,
+  row_step: i32, col_step: i32, act: u32, slope: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: CorrelateParams;
@@ -127,6 +128,13 @@ fn tap(acc: ptr<function, array<mat4x4f, 8>>, wi: u32, e: mat4x4f) {
   }
 }
 
+// v, or with act 1 a ReLU (slope 0) or LeakyReLU of it, as elementwise.wgsl computes them.
+fn activate(v: vec4f, act: u32, slope: f32) -> vec4f {
+  if (act == 0u) { return v; }
+  if (slope == 0.0) { return max(v, vec4f(0.0)); }
+  return select(slope * v, v, v > vec4f(0.0));
+}
+
 // Writes a 4 channel × 4 column block (acc[c][r] is channel co0 + r, column ox0 + c) into
 // split `split`'s part of y (the whole of y without split-K); the bias goes into split 0.
 fn store_block(acc: mat4x4f, split: u32, n: u32, co0: u32, oyo: u32, ox0: u32) {
@@ -135,7 +143,7 @@ fn store_block(acc: mat4x4f, split: u32, n: u32, co0: u32, oyo: u32, ox0: u32) {
     if (co >= p.cout) { return; }
     let b = select(0.0, bias[min(co, p.cout - 1u)], p.has_bias != 0u && split == 0u);
     let row = split * p.split_len + ((n * p.cout + co) * p.out_h + oyo) * p.out_w;
-    let v = vec4f(acc[0][r], acc[1][r], acc[2][r], acc[3][r]) + b;
+    let v = activate(vec4f(acc[0][r], acc[1][r], acc[2][r], acc[3][r]) + b, p.act, p.slope);
     if (ox0 < p.wo) { y[row + ox0 * p.os + p.rx] = v.x; }
     if (ox0 + 1u < p.wo) { y[row + (ox0 + 1u) * p.os + p.rx] = v.y; }
     if (ox0 + 2u < p.wo) { y[row + (ox0 + 2u) * p.os + p.rx] = v.z; }
@@ -447,7 +455,7 @@ fn channel_sum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
 }
 
 struct ReduceParams {
-  len: u32, splits: u32,
+  len: u32, splits: u32, act: u32, slope: f32,
 }
 
 @group(0) @binding(0) var<uniform> rp: ReduceParams;
@@ -461,5 +469,5 @@ fn reduce_splits(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   if (i >= rp.len) { return; }
   var s = 0.0;
   for (var j = 0u; j < rp.splits; j++) { s += parts[j * rp.len + i]; }
-  total[i] = s;
+  total[i] = activate(vec4f(s), rp.act, rp.slope).x;
 }

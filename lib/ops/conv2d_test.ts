@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { checkOp, gpu } from "../../tests/check.ts";
 import { backward } from "../tensor/autograd.ts";
+import { leakyRelu, relu } from "./elementwise.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { conv2d } from "./conv2d.ts";
 import {
@@ -345,6 +346,49 @@ for (const [name, c] of largeCases) {
   }
 }
 
+// The activation in the convolution's pass (or, with split-K, in the reduction of the splits)
+// against the activation op after it: the same values and gradients bit for bit.
+for (const kernel of ["register", "register-direct", "tiled"] as const) {
+  for (const splitK of [1, 3]) {
+    for (const activation of ["relu", 0.2] as const) {
+      Deno.test(`conv2d with ${activation === "relu" ? "ReLU" : "LeakyReLU(0.2)"} fused, ${kernel} kernels, split-K ${splitK}: the activation op's results bit for bit, one dispatch fewer`, async () => {
+        const rt = await gpu();
+        const rand = (n: number, k: number) =>
+          Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + k) * Math.cos(i * 0.17));
+        const dy = Tensor.from(rand(2 * 9 * 7 * 11, 4), [2, 9, 7, 11]);
+        const run = async (fused: boolean) => {
+          const x = Tensor.from(rand(2 * 6 * 7 * 11, 1), [2, 6, 7, 11]);
+          const w = Tensor.from(rand(9 * 6 * 9, 2), [9, 6, 3, 3]);
+          const b = Tensor.from(rand(9, 3), [9]);
+          for (const t of [x, w, b]) t.requiresGrad = true;
+          const before = rt.dispatches;
+          const y = await withConvKernel(kernel, () =>
+            withSplitK(splitK, () => {
+              const options = { padding: 1 };
+              const out = fused
+                ? conv2d(x, w, b, { ...options, activation })
+                : activation === "relu"
+                ? relu(conv2d(x, w, b, options))
+                : leakyRelu(conv2d(x, w, b, options), activation);
+              backward(out, dy);
+              return Promise.resolve(out);
+            }));
+          const dispatches = rt.dispatches - before;
+          const out = await Promise.all([y, x.grad!, w.grad!, b.grad!].map((t) => t.data()));
+          for (const t of [x, w, b, y]) t.dispose();
+          return { out, dispatches };
+        };
+        const fused = await run(true);
+        const plain = await run(false);
+        assert.deepEqual(fused.out, plain.out);
+        assert.ok(fused.out[0].some((v) => v === 0 || v < 0));
+        assert.equal(fused.dispatches, plain.dispatches - 1);
+        dy.dispose();
+      });
+    }
+  }
+}
+
 Deno.test("split-K gives the same output whatever the split, and 1 never splits", async () => {
   await gpu();
   const x = Tensor.from(Float32Array.from({ length: 2 * 7 * 6 * 5 }, (_, i) => Math.sin(i)), [
@@ -439,6 +483,11 @@ Deno.test("conv2d refuses bad shapes, strides and paddings", async () => {
     () => conv2d(x, w, b, { padding: 1, paddingMode: "circular" as "reflect" }),
     "RangeError",
     /paddingMode must be 'zeros' or 'reflect': current value is 'circular'/,
+  );
+  fails(
+    () => conv2d(x, w, b, { activation: -0.1 }),
+    "RangeError",
+    /activation as its negative slope must be a finite number ≥ 0: current value is -0.1/,
   );
   fails(
     () => conv2d(x, w, b, { padding: 5, paddingMode: "reflect" }),

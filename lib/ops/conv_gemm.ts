@@ -8,7 +8,7 @@
  */
 
 import { envVar } from "../gpu/device.ts";
-import { type Kernel, runtime } from "../gpu/kernel.ts";
+import { f32bits, type Kernel, runtime } from "../gpu/kernel.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import src from "./conv2d.wgsl" with { type: "text" };
 import { TILED_BK, tiledBlock, tiledKernel, type TiledTile } from "./conv_tiled.ts";
@@ -142,6 +142,17 @@ function pack(w: Tensor, o: Taps, outp: number): GPUBuffer {
   return buffer;
 }
 
+/**
+ * An activation a convolution's forward pass applies to its result in the same pass: the slope
+ * of a ReLU (0) or LeakyReLU (≥ 0) for y ≤ 0, or null for none.
+ */
+export type Activation = number | null;
+
+/** The kernels' parameters of an activation: whether there is one, the bits of its slope. */
+function activationParams(act: Activation): [number, number] {
+  return act === null ? [0, 0] : [1, f32bits(act)];
+}
+
 /** What one `correlate` dispatch computes (see conv2d.wgsl). */
 interface Correlation {
   x: Tensor;
@@ -155,6 +166,8 @@ interface Correlation {
   stride: number;
   /** Whether the padding mirrors x (see {@linkcode ConvGeometry}). */
   reflect: boolean;
+  /** The activation applied to y (see {@linkcode Activation}). */
+  act: Activation;
   py: number;
   px: number;
   /** Output positions computed, and where they go: row oy·os + ro, column ox·os + rx. */
@@ -234,11 +247,12 @@ function correlate(c: Correlation, variant: ConvVariant): void {
   const params = [
     cin, h, w, th, tw, c.py, c.px, c.cout, mStride, c.ho, c.wo, outH, outW, c.os, c.ro, c.rx,
     tilesX, tiles, c.bias ? 1 : 0, coutBlocks, ciPerSplit, c.y.size, ...steps,
+    ...activationParams(splits === 1 ? c.act : null),
   ];
   const buffers = [c.x.buffer, wt, c.bias?.buffer ?? wt, out];
   rt.dispatch(kernel("correlate", tile), buffers, params, [gx, gy, coutBlocks * splits]);
   if (wt !== c.w.buffer) rt.pool.release(wt);
-  reduceSplits(out, c.y, splits);
+  reduceSplits(out, c.y, splits, c.act);
 }
 
 /**
@@ -425,12 +439,12 @@ function tiledCorrelate(c: Correlation, tile: TiledTile): void {
   const params = [
     cin, h, w, th, tw, c.py, c.px, c.cout, c.ho, c.wo, outH, outW, c.os, c.ro, c.rx, pixels,
     kTotal, per, c.bias ? 1 : 0, c.y.size, mBlocks, nBlocks, kw, ky0, kx0, step, aStride,
-    mStride,
+    mStride, ...activationParams(splits === 1 ? c.act : null),
   ];
   const buffers = [c.x.buffer, c.w.buffer, c.bias?.buffer ?? c.w.buffer, out];
   const [gx, gy] = rt.grid(nBlocks);
   rt.dispatch(tiledKernel("tiled_correlate", tile), buffers, params, [gx, gy, mBlocks * splits]);
-  reduceSplits(out, c.y, splits);
+  reduceSplits(out, c.y, splits, c.act);
 }
 
 /** The weight gradient on the tiled kernel: output channels × (ci, ky, kx), the sum over pixels. */
@@ -512,9 +526,15 @@ function correlateSplits(cin: number, threads: number, outFloats: number): numbe
 
 /**
  * The forward pass of conv2d: x (N, Cin, H, W) and w (Cout, Cin, KH, KW) give
- * (N, Cout, Ho, Wo). Arguments are not checked and nothing is recorded.
+ * (N, Cout, Ho, Wo), through `act` if given. Arguments are not checked and nothing is recorded.
  */
-export function convForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
+export function convForward(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  g: ConvGeometry,
+  act: Activation = null,
+): Tensor {
   const [n, , h, wd] = x.shape;
   const [cout, , kh, kw] = w.shape;
   const ho = Math.floor((h + 2 * g.padding - kh) / g.stride) + 1;
@@ -533,8 +553,8 @@ export function convForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeome
   const p = g.padding;
   // deno-fmt-ignore
   correlate({
-    x, w, taps, cout, bias: b, y, stride: g.stride, reflect: !!g.reflect, py: p, px: p, ho, wo,
-    os: 1, ro: 0, rx: 0,
+    x, w, taps, cout, bias: b, y, stride: g.stride, reflect: !!g.reflect, act, py: p, px: p,
+    ho, wo, os: 1, ro: 0, rx: 0,
   }, variant);
   return y;
 }
@@ -589,7 +609,7 @@ export function convInputGrad(
       };
       // deno-fmt-ignore
       correlate({
-        x: dy, w, taps: phase, cout: cin, bias: b, y: dx, stride: 1, reflect: false,
+        x: dy, w, taps: phase, cout: cin, bias: b, y: dx, stride: 1, reflect: false, act: null,
         py: th - 1 - cy, px: tw - 1 - cx,
         ho: Math.ceil((h - ry) / s), wo: Math.ceil((wd - rx) / s), os: s, ro: ry, rx,
       }, variant);
@@ -623,13 +643,13 @@ function splitRows(rows: number, threads: number, floatsPerSplit: number) {
  * Sums `splits` partial results in `parts` into `out` and gives `parts` back to the pool; with
  * one split `parts` is `out`'s own buffer and there is nothing to do.
  */
-function reduceSplits(parts: GPUBuffer, out: Tensor, splits: number): void {
+function reduceSplits(parts: GPUBuffer, out: Tensor, splits: number, act: Activation = null) {
   if (splits === 1) return;
   const rt = runtime();
   rt.dispatch(
     kernel("reduce_splits"),
     [parts, out.buffer],
-    [out.size, splits],
+    [out.size, splits, ...activationParams(act)],
     rt.grid(Math.ceil(out.size / 256)),
   );
   rt.pool.release(parts);

@@ -32,6 +32,7 @@ struct TiledParams {
   k_total: u32, k_per_split: u32, has_bias: u32, split_len: u32,
   m_blocks: u32, n_blocks: u32, w_kw: u32, ky0: i32,
   kx0: i32, step: i32, a_stride: u32, m_stride: u32,
+  act: u32, slope: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: TiledParams;
@@ -142,10 +143,18 @@ fn tiled_correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   // @store_y
 }
 
-// Four results of channel co at y indices o (without the channel), plus the bias in split 0.
+// v, or with act 1 a ReLU (slope 0) or LeakyReLU of it, as elementwise.wgsl computes them.
+fn activate(v: vec4f) -> vec4f {
+  if (p.act == 0u) { return v; }
+  if (p.slope == 0.0) { return max(v, vec4f(0.0)); }
+  return select(p.slope * v, v, v > vec4f(0.0));
+}
+
+// Four results of channel co at y indices o (without the channel), plus the bias in split 0, then
+// the activation (given only without split-K).
 fn put_y(co: u32, o: vec4u, ok: vec4<bool>, acc: vec4f, split: u32) {
   if (co >= p.cout) { return; }
-  let v = acc + select(0.0, bias[co], p.has_bias != 0u && split == 0u);
+  let v = activate(acc + select(0.0, bias[co], p.has_bias != 0u && split == 0u));
   let at = o + co * p.out_h * p.out_w;
   if (ok.x) { y[at.x] = v.x; }
   if (ok.y) { y[at.y] = v.y; }

@@ -63,6 +63,15 @@ export function leakyRelu(x: Tensor, slope = 0.2): Tensor {
   ]);
 }
 
+/**
+ * The gradient through a ReLU (slope 0) or a LeakyReLU of slope > 0, from its output y: dy where
+ * y > 0, else slope·dy. For these slopes y > 0 exactly where the input is, so this is the same as
+ * {@linkcode relu}'s and {@linkcode leakyRelu}'s backward, bit for bit. Records nothing.
+ */
+export function activationGrad(y: Tensor, dy: Tensor, slope: number): Tensor {
+  return slope === 0 ? binary("relu_backward", y, dy) : binary("leaky_relu_backward", y, dy, slope);
+}
+
 /** The hyperbolic tangent. */
 export function tanh(x: Tensor): Tensor {
   const y = unary("tanh_forward", x);

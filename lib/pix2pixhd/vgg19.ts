@@ -10,7 +10,7 @@
 
 import { openCheckpoint } from "../io/open_checkpoint.ts";
 import type { TensorSource } from "../io/tensor_data.ts";
-import { Conv2d, Layer, ReLU, Sequential } from "../nn/layers.ts";
+import { Conv2d, forwardPair, Layer, ReLU, Sequential } from "../nn/layers.ts";
 import { Module } from "../nn/module.ts";
 import { maxPool2d } from "../ops/max_pool2d.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -91,8 +91,13 @@ export class Vgg19 extends Module {
     let y = x;
     for (const [start, end] of VGG19_SLICES) {
       for (let i = start; i < end; i++) {
-        const next = this.features.layers[i].forward(y);
-        if (y !== x && i !== start) y.dispose();
+        // A convolution and its ReLU run as one op (never across a slice's end).
+        const layers = this.features.layers;
+        const first = i === start;
+        let next = i + 1 < end ? forwardPair(layers[i], layers[i + 1], y) : null;
+        if (next) i++;
+        else next = layers[i].forward(y);
+        if (y !== x && !first) y.dispose();
         y = next;
       }
       outputs.push(y);
