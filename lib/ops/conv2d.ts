@@ -148,14 +148,15 @@ export function conv2d(
   // only if there is an activation to take the gradient through.
   const saved = [w, ...(slope !== null ? [y] : []), ...(w.requiresGrad ? [x] : [])];
   const name = slope === null ? "conv2d" : slope === 0 ? "conv2d_relu" : "conv2d_leaky_relu";
-  return record(y, name, inputs, saved, (dyOut, [ws, ...rest]) => {
+  // Each gradient is added into the one its input has so far, in the pass that computes it.
+  return record(y, name, inputs, saved, (dyOut, [ws, ...rest], [dx, dw, db]) => {
     const dy = slope === null ? dyOut : activationGrad(rest.shift()!, dyOut, slope);
     const xs = rest[0];
     try {
       return [
-        x.requiresGrad ? inputGrad(dy, ws, g, [h, wd]) : null,
-        w.requiresGrad ? convWeightGrad(xs, dy, g, [kh, kw]) : null,
-        b?.requiresGrad ? channelSum(dy) : null,
+        x.requiresGrad ? inputGrad(dy, ws, g, [h, wd], dx ?? undefined) : null,
+        w.requiresGrad ? convWeightGrad(xs, dy, g, [kh, kw], dw ?? undefined) : null,
+        b?.requiresGrad ? channelSum(dy, db ?? undefined) : null,
       ];
     } finally {
       if (dy !== dyOut) dy.dispose();
@@ -164,18 +165,25 @@ export function conv2d(
 }
 
 /**
- * The input gradient of conv2d; with reflection padding taken over the padded input, then the
- * mirrored border folded back as ReflectionPad2d's backward does.
+ * The input gradient of conv2d (added into `into` in place if given); with reflection padding
+ * taken over the padded input, then the mirrored border folded back as ReflectionPad2d's
+ * backward does.
  */
-function inputGrad(dy: Tensor, w: Tensor, g: ConvGeometry, size: [number, number]): Tensor {
-  if (!g.reflect) return convInputGrad(dy, w, null, g, size);
+function inputGrad(
+  dy: Tensor,
+  w: Tensor,
+  g: ConvGeometry,
+  size: [number, number],
+  into?: Tensor,
+): Tensor {
+  if (!g.reflect) return convInputGrad(dy, w, null, g, size, into);
   const p = g.padding;
   const padded = convInputGrad(dy, w, null, { stride: g.stride, padding: 0 }, [
     size[0] + 2 * p,
     size[1] + 2 * p,
   ]);
   try {
-    return reflectionPad2dBackward(padded, [dy.shape[0], w.shape[1], ...size], [p, p, p, p]);
+    return reflectionPad2dBackward(padded, [dy.shape[0], w.shape[1], ...size], [p, p, p, p], into);
   } finally {
     padded.dispose();
   }

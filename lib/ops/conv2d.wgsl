@@ -33,6 +33,9 @@
 // channel_sum: one split of the bias gradient, Σ over the rows of a split of each channel.
 // reduce_splits: out[i] = Σ_s part[s, i], a deterministic second pass (then the activation of
 //   `correlate`, if any).
+// With `accum` set, `correlate`, `weight_grad` (without splits), `channel_sum` (likewise) and
+// `reduce_splits` add their result into the output's values (a gradient accumulated in place)
+// instead of writing it.
 
 const TM = 4u * MB;
 const TN = 4u * NB;
@@ -45,6 +48,7 @@ struct CorrelateParams {
   tiles_x: u32, tiles: u32, has_bias: u32, cout_blocks: u32,
   ci_per_split: u32, split_len: u32, a_stride: u32, w0: i32,
   row_step: i32, col_step: i32, act: u32, slope: f32,
+  accum: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: CorrelateParams;
@@ -135,6 +139,11 @@ fn activate(v: vec4f, act: u32, slope: f32) -> vec4f {
   return select(slope * v, v, v > vec4f(0.0));
 }
 
+// y[i] = v, or with accum (a gradient added into the one there) y[i] = v + y[i].
+fn put_y(i: u32, v: f32) {
+  if (p.accum != 0u) { y[i] = v + y[i]; } else { y[i] = v; }
+}
+
 // Writes a 4 channel × 4 column block (acc[c][r] is channel co0 + r, column ox0 + c) into
 // split `split`'s part of y (the whole of y without split-K); the bias goes into split 0.
 fn store_block(acc: mat4x4f, split: u32, n: u32, co0: u32, oyo: u32, ox0: u32) {
@@ -144,10 +153,10 @@ fn store_block(acc: mat4x4f, split: u32, n: u32, co0: u32, oyo: u32, ox0: u32) {
     let b = select(0.0, bias[min(co, p.cout - 1u)], p.has_bias != 0u && split == 0u);
     let row = split * p.split_len + ((n * p.cout + co) * p.out_h + oyo) * p.out_w;
     let v = activate(vec4f(acc[0][r], acc[1][r], acc[2][r], acc[3][r]) + b, p.act, p.slope);
-    if (ox0 < p.wo) { y[row + ox0 * p.os + p.rx] = v.x; }
-    if (ox0 + 1u < p.wo) { y[row + (ox0 + 1u) * p.os + p.rx] = v.y; }
-    if (ox0 + 2u < p.wo) { y[row + (ox0 + 2u) * p.os + p.rx] = v.z; }
-    if (ox0 + 3u < p.wo) { y[row + (ox0 + 3u) * p.os + p.rx] = v.w; }
+    if (ox0 < p.wo) { put_y(row + ox0 * p.os + p.rx, v.x); }
+    if (ox0 + 1u < p.wo) { put_y(row + (ox0 + 1u) * p.os + p.rx, v.y); }
+    if (ox0 + 2u < p.wo) { put_y(row + (ox0 + 2u) * p.os + p.rx, v.z); }
+    if (ox0 + 3u < p.wo) { put_y(row + (ox0 + 3u) * p.os + p.rx, v.w); }
   }
 }
 
@@ -231,7 +240,7 @@ struct WeightGradParams {
   cin: u32, h: u32, w: u32, kh: u32,
   kw: u32, pad: i32, cout: u32, ho: u32,
   wo: u32, rows: u32, rows_per_split: u32, kx0: u32,
-  ci_tiles: u32, tiles: u32,
+  ci_tiles: u32, tiles: u32, accum: u32,
 }
 
 @group(0) @binding(0) var<uniform> g: WeightGradParams;
@@ -321,7 +330,9 @@ fn store_taps(split: u32, co: u32, ci: u32, ky: u32, lo: mat4x4f, hi: mat4x4f) {
     for (var k = 0u; k < 4u * KWV; k++) {
       let kx = g.kx0 + k;
       if (kx >= g.kw) { break; }
-      part[row * g.kw + kx] = select(hi[c][k % 4u], lo[c][k % 4u], k < 4u);
+      let v = select(hi[c][k % 4u], lo[c][k % 4u], k < 4u);
+      let at = row * g.kw + kx;
+      if (g.accum != 0u) { part[at] = v + part[at]; } else { part[at] = v; }
     }
   }
 }
@@ -427,7 +438,7 @@ fn pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 
 struct SumParams {
   channels: u32, plane: u32, rows: u32, rows_per_split: u32,
-  height: u32, total: u32,
+  height: u32, total: u32, accum: u32,
 }
 
 @group(0) @binding(0) var<uniform> q: SumParams;
@@ -451,11 +462,12 @@ fn channel_sum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
     let start = (n * q.channels + c) * q.plane + (r % q.height) * width;
     for (var j = 0u; j < width; j++) { s += src[start + j]; }
   }
-  sums[i] = s;
+  if (q.accum != 0u) { sums[i] = s + sums[i]; } else { sums[i] = s; }
 }
 
 struct ReduceParams {
   len: u32, splits: u32, act: u32, slope: f32,
+  accum: u32,
 }
 
 @group(0) @binding(0) var<uniform> rp: ReduceParams;
@@ -469,5 +481,6 @@ fn reduce_splits(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   if (i >= rp.len) { return; }
   var s = 0.0;
   for (var j = 0u; j < rp.splits; j++) { s += parts[j * rp.len + i]; }
-  total[i] = activate(vec4f(s), rp.act, rp.slope).x;
+  let v = activate(vec4f(s), rp.act, rp.slope).x;
+  if (rp.accum != 0u) { total[i] = v + total[i]; } else { total[i] = v; }
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { checkOp, gpu } from "../../tests/check.ts";
 import { backward } from "../tensor/autograd.ts";
-import { leakyRelu, relu } from "./elementwise.ts";
+import { add, leakyRelu, relu } from "./elementwise.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { conv2d } from "./conv2d.ts";
 import {
@@ -384,6 +384,51 @@ for (const kernel of ["register", "register-direct", "tiled"] as const) {
         assert.ok(fused.out[0].some((v) => v === 0 || v < 0));
         assert.equal(fused.dispatches, plain.dispatches - 1);
         dy.dispose();
+      });
+    }
+  }
+}
+
+// A layer applied twice: each gradient of the second pass is added into the first's in the pass
+// that computes it (no separate accumulation): twice one pass's gradients, bit for bit, in twice
+// its dispatches.
+for (const kernel of ["register", "register-direct", "tiled"] as const) {
+  for (const splitK of [1, 3]) {
+    for (
+      const [name, k, options] of [
+        ["3×3 reflection padding 1", 3, { padding: 1, paddingMode: "reflect" as const }],
+        ["4×4 stride 2 padding 2", 4, { stride: 2, padding: 2 }],
+      ] as const
+    ) {
+      Deno.test(`conv2d ${name}, ${kernel} kernels, split-K ${splitK}, adds its gradients into the ones its inputs have`, async () => {
+        const rt = await gpu();
+        const rand = (n: number, k: number) =>
+          Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + k) * Math.cos(i * 0.17));
+        const x = Tensor.from(rand(2 * 6 * 7 * 11, 1), [2, 6, 7, 11]);
+        const w = Tensor.from(rand(9 * 6 * k * k, 2), [9, 6, k, k]);
+        const b = Tensor.from(rand(9, 3), [9]);
+        for (const t of [x, w, b]) t.requiresGrad = true;
+        const grads = async (twice: boolean) => {
+          const { y, dispatches } = await withConvKernel(kernel, () =>
+            withSplitK(splitK, () => {
+              const one = conv2d(x, w, b, options);
+              const y = twice ? add(one, conv2d(x, w, b, options)) : one;
+              const dy = Tensor.from(rand(one.size, 4), one.shape);
+              const before = rt.dispatches;
+              backward(y, dy);
+              dy.dispose();
+              return Promise.resolve({ y, dispatches: rt.dispatches - before });
+            }));
+          const out = await Promise.all([x, w, b].map((t) => t.grad!.data()));
+          for (const t of [x, w, b]) t.grad!.dispose(), t.grad = null;
+          y.dispose();
+          return { out, dispatches };
+        };
+        const once = await grads(false);
+        const twice = await grads(true);
+        assert.deepEqual(twice.out, once.out.map((g) => (g as Float32Array).map((v) => 2 * v)));
+        assert.equal(twice.dispatches, 2 * once.dispatches);
+        for (const t of [x, w, b]) t.dispose();
       });
     }
   }

@@ -168,6 +168,8 @@ interface Correlation {
   reflect: boolean;
   /** The activation applied to y (see {@linkcode Activation}). */
   act: Activation;
+  /** Whether the result is added into y's values (a gradient accumulated in place). */
+  accum: boolean;
   py: number;
   px: number;
   /** Output positions computed, and where they go: row oy·os + ro, column ox·os + rx. */
@@ -247,12 +249,12 @@ function correlate(c: Correlation, variant: ConvVariant): void {
   const params = [
     cin, h, w, th, tw, c.py, c.px, c.cout, mStride, c.ho, c.wo, outH, outW, c.os, c.ro, c.rx,
     tilesX, tiles, c.bias ? 1 : 0, coutBlocks, ciPerSplit, c.y.size, ...steps,
-    ...activationParams(splits === 1 ? c.act : null),
+    ...activationParams(splits === 1 ? c.act : null), splits === 1 && c.accum ? 1 : 0,
   ];
   const buffers = [c.x.buffer, wt, c.bias?.buffer ?? wt, out];
   rt.dispatch(kernel("correlate", tile), buffers, params, [gx, gy, coutBlocks * splits]);
   if (wt !== c.w.buffer) rt.pool.release(wt);
-  reduceSplits(out, c.y, splits, c.act);
+  reduceSplits(out, c.y, splits, c.act, c.accum);
 }
 
 /**
@@ -439,12 +441,12 @@ function tiledCorrelate(c: Correlation, tile: TiledTile): void {
   const params = [
     cin, h, w, th, tw, c.py, c.px, c.cout, c.ho, c.wo, outH, outW, c.os, c.ro, c.rx, pixels,
     kTotal, per, c.bias ? 1 : 0, c.y.size, mBlocks, nBlocks, kw, ky0, kx0, step, aStride,
-    mStride, ...activationParams(splits === 1 ? c.act : null),
+    mStride, ...activationParams(splits === 1 ? c.act : null), splits === 1 && c.accum ? 1 : 0,
   ];
   const buffers = [c.x.buffer, c.w.buffer, c.bias?.buffer ?? c.w.buffer, out];
   const [gx, gy] = rt.grid(nBlocks);
   rt.dispatch(tiledKernel("tiled_correlate", tile), buffers, params, [gx, gy, mBlocks * splits]);
-  reduceSplits(out, c.y, splits, c.act);
+  reduceSplits(out, c.y, splits, c.act, c.accum);
 }
 
 /** The weight gradient on the tiled kernel: output channels × (ci, ky, kx), the sum over pixels. */
@@ -454,6 +456,7 @@ function tiledWeightGrad(
   g: ConvGeometry,
   dw: Tensor,
   tile: TiledTile,
+  accum: boolean,
 ): Tensor {
   const [n, cin, h, w] = x.shape;
   const [, cout, ho, wo] = dy.shape;
@@ -469,11 +472,12 @@ function tiledWeightGrad(
   // deno-fmt-ignore
   const params = [
     cin, h, w, kh, kw, g.padding, cout, ho, wo, pixels, kTotal, per, dw.size, mBlocks, nBlocks,
+    splits === 1 && accum ? 1 : 0,
   ];
   const [gx, gy] = rt.grid(nBlocks);
   const kernel = tiledKernel("tiled_weight_grad", tile);
   rt.dispatch(kernel, [x.buffer, dy.buffer, parts], params, [gx, gy, mBlocks * splits]);
-  reduceSplits(parts, dw, splits);
+  reduceSplits(parts, dw, splits, null, accum);
   return dw;
 }
 
@@ -553,8 +557,8 @@ export function convForward(
   const p = g.padding;
   // deno-fmt-ignore
   correlate({
-    x, w, taps, cout, bias: b, y, stride: g.stride, reflect: !!g.reflect, act, py: p, px: p,
-    ho, wo, os: 1, ro: 0, rx: 0,
+    x, w, taps, cout, bias: b, y, stride: g.stride, reflect: !!g.reflect, act, accum: false,
+    py: p, px: p, ho, wo, os: 1, ro: 0, rx: 0,
   }, variant);
   return y;
 }
@@ -563,7 +567,8 @@ export function convForward(
  * The input gradient of conv2d, which is also the forward pass of conv_transpose2d: dy
  * (N, Cout, Ho, Wo) and w (Cout, Cin, KH, KW) give (N, Cin, H, W), plus `b` (Cin) if given. For
  * stride 2 each of the four output phases (row and column parity) is its own stride-1
- * correlation with the kernel taps of that phase, flipped.
+ * correlation with the kernel taps of that phase, flipped. Added into `into` (N, Cin, H, W) in
+ * place if given.
  */
 export function convInputGrad(
   dy: Tensor,
@@ -571,6 +576,7 @@ export function convInputGrad(
   b: Tensor | null,
   g: ConvGeometry,
   size: readonly [number, number],
+  into?: Tensor,
 ): Tensor {
   const n = dy.shape[0];
   const [, cin, kh, kw] = w.shape;
@@ -581,7 +587,7 @@ export function convInputGrad(
         "over the padded input (padding 0), then fold the border back",
     );
   }
-  const dx = Tensor.empty([n, cin, h, wd]);
+  const dx = into ?? Tensor.empty([n, cin, h, wd]);
   if (dx.size === 0) return dx;
   const s = g.stride;
   const cout = dy.shape[1];
@@ -610,6 +616,7 @@ export function convInputGrad(
       // deno-fmt-ignore
       correlate({
         x: dy, w, taps: phase, cout: cin, bias: b, y: dx, stride: 1, reflect: false, act: null,
+        accum: !!into,
         py: th - 1 - cy, px: tw - 1 - cx,
         ho: Math.ceil((h - ry) / s), wo: Math.ceil((wd - rx) / s), os: s, ro: ry, rx,
       }, variant);
@@ -643,13 +650,19 @@ function splitRows(rows: number, threads: number, floatsPerSplit: number) {
  * Sums `splits` partial results in `parts` into `out` and gives `parts` back to the pool; with
  * one split `parts` is `out`'s own buffer and there is nothing to do.
  */
-function reduceSplits(parts: GPUBuffer, out: Tensor, splits: number, act: Activation = null) {
+function reduceSplits(
+  parts: GPUBuffer,
+  out: Tensor,
+  splits: number,
+  act: Activation = null,
+  accum = false,
+) {
   if (splits === 1) return;
   const rt = runtime();
   rt.dispatch(
     kernel("reduce_splits"),
     [parts, out.buffer],
-    [out.size, splits, ...activationParams(act)],
+    [out.size, splits, ...activationParams(act), accum ? 1 : 0],
     rt.grid(Math.ceil(out.size / 256)),
   );
   rt.pool.release(parts);
@@ -658,20 +671,21 @@ function reduceSplits(parts: GPUBuffer, out: Tensor, splits: number, act: Activa
 /**
  * The weight gradient of conv2d: x (N, Cin, H, W) and dy (N, Cout, Ho, Wo) give
  * (Cout, Cin, KH, KW), split over the output rows, each split written to a scratch buffer, then
- * summed in a fixed order.
+ * summed in a fixed order; added into `into` in place if given.
  */
 export function convWeightGrad(
   x: Tensor,
   dy: Tensor,
   g: ConvGeometry,
   kernelSize: readonly [number, number],
+  into?: Tensor,
 ): Tensor {
   const [n, cin, h, w] = x.shape;
   const [, cout, ho, wo] = dy.shape;
   const [kh, kw] = kernelSize;
-  const dw = Tensor.empty([cout, cin, kh, kw]);
+  const dw = into ?? Tensor.empty([cout, cin, kh, kw]);
   if (dw.size === 0) return dw;
-  if (n * ho === 0 || wo === 0) return zeroFill(dw);
+  if (n * ho === 0 || wo === 0) return into ?? zeroFill(dw);
   const bucket = `weight_grad ${cin}->${cout} ${kh}x${kw} s${g.stride} p${g.padding}` +
     `${g.reflect ? " reflect" : ""} px${bucketOf(n * ho * wo)}`;
   const sample = passSample(
@@ -681,7 +695,7 @@ export function convWeightGrad(
   );
   const variant = chooseVariant(bucket, cout, cin * kh * kw, sample);
   if (variant.startsWith("tiled")) {
-    return tiledWeightGrad(x, dy, g, dw, tileOf(variant, g.stride, g.reflect));
+    return tiledWeightGrad(x, dy, g, dw, tileOf(variant, g.stride, g.reflect), !!into);
   }
   const rt = runtime();
   const kwv = kw > 4 ? 2 : 1;
@@ -704,11 +718,12 @@ export function convWeightGrad(
     // deno-fmt-ignore
     const params = [
       cin, h, w, kh, kw, g.padding, cout, ho, wo, rows, rowsPerSplit, kx0, ciTiles, tiles,
+      splits === 1 && into ? 1 : 0,
     ];
     const buffers = [x.buffer, dy.buffer, parts];
     rt.dispatch(kernel("weight_grad", tile), buffers, params, [gx, gy, splits]);
   }
-  reduceSplits(parts, dw, splits);
+  reduceSplits(parts, dw, splits, null, !!into);
   return dw;
 }
 
@@ -718,13 +733,16 @@ function zeroFill(t: Tensor): Tensor {
   return t;
 }
 
-/** The bias gradient: the sum of t (N, C, H, W) over N, H and W, as (C). */
-export function channelSum(t: Tensor): Tensor {
+/**
+ * The bias gradient: the sum of t (N, C, H, W) over N, H and W, as (C); added into `into` in
+ * place if given.
+ */
+export function channelSum(t: Tensor, into?: Tensor): Tensor {
   const [n, c, h, w] = t.shape;
-  const out = Tensor.empty([c]);
+  const out = into ?? Tensor.empty([c]);
   if (c === 0) return out;
   const rows = n * h;
-  if (rows === 0 || w === 0) return zeroFill(out);
+  if (rows === 0 || w === 0) return into ?? zeroFill(out);
   const rt = runtime();
   const { rowsPerSplit, splits } = splitRows(rows, c, c);
   const parts = splits === 1 ? out.buffer : scratch("bias-gradient splits", splits * c);
@@ -732,9 +750,9 @@ export function channelSum(t: Tensor): Tensor {
   rt.dispatch(
     kernel("channel_sum"),
     [t.buffer, parts],
-    [c, h * w, rows, rowsPerSplit, h, total],
+    [c, h * w, rows, rowsPerSplit, h, total, splits === 1 && into ? 1 : 0],
     rt.grid(Math.ceil(total / 64)),
   );
-  reduceSplits(parts, out, splits);
+  reduceSplits(parts, out, splits, null, !!into);
   return out;
 }

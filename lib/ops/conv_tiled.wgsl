@@ -32,7 +32,7 @@ struct TiledParams {
   k_total: u32, k_per_split: u32, has_bias: u32, split_len: u32,
   m_blocks: u32, n_blocks: u32, w_kw: u32, ky0: i32,
   kx0: i32, step: i32, a_stride: u32, m_stride: u32,
-  act: u32, slope: f32,
+  act: u32, slope: f32, accum: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: TiledParams;
@@ -156,17 +156,22 @@ fn put_y(co: u32, o: vec4u, ok: vec4<bool>, acc: vec4f, split: u32) {
   if (co >= p.cout) { return; }
   let v = activate(acc + select(0.0, bias[co], p.has_bias != 0u && split == 0u));
   let at = o + co * p.out_h * p.out_w;
-  if (ok.x) { y[at.x] = v.x; }
-  if (ok.y) { y[at.y] = v.y; }
-  if (ok.z) { y[at.z] = v.z; }
-  if (ok.w) { y[at.w] = v.w; }
+  if (ok.x) { store_y(at.x, v.x); }
+  if (ok.y) { store_y(at.y, v.y); }
+  if (ok.z) { store_y(at.z, v.z); }
+  if (ok.w) { store_y(at.w, v.w); }
+}
+
+// y[i] = v, or with accum (a gradient added into the one there) y[i] = v + y[i].
+fn store_y(i: u32, v: f32) {
+  if (p.accum != 0u) { y[i] = v + y[i]; } else { y[i] = v; }
 }
 
 struct TiledGradParams {
   cin: u32, h: u32, w: u32, kh: u32,
   kw: u32, pad: i32, cout: u32, ho: u32,
   wo: u32, pixels: u32, k_total: u32, q_per_split: u32,
-  split_len: u32, m_blocks: u32, n_blocks: u32,
+  split_len: u32, m_blocks: u32, n_blocks: u32, accum: u32,
 }
 
 @group(0) @binding(0) var<uniform> g: TiledGradParams;
@@ -260,8 +265,13 @@ fn tiled_weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
 fn put_g(co: u32, k: u32, ok: vec4<bool>, acc: vec4f, base: u32) {
   if (co >= g.cout) { return; }
   let o = base + co * g.k_total + k;
-  if (ok.x) { part[o] = acc.x; }
-  if (ok.y) { part[o + 1u] = acc.y; }
-  if (ok.z) { part[o + 2u] = acc.z; }
-  if (ok.w) { part[o + 3u] = acc.w; }
+  if (ok.x) { store_g(o, acc.x); }
+  if (ok.y) { store_g(o + 1u, acc.y); }
+  if (ok.z) { store_g(o + 2u, acc.z); }
+  if (ok.w) { store_g(o + 3u, acc.w); }
+}
+
+// part[i] = v, or with accum (no splits: part is dw) part[i] = v + part[i].
+fn store_g(i: u32, v: f32) {
+  if (g.accum != 0u) { part[i] = v + part[i]; } else { part[i] = v; }
 }

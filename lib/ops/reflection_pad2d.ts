@@ -61,23 +61,33 @@ export function reflectionPad2d(x: Tensor, padding: number | Padding2d): Tensor 
 }
 
 /** The kernels' parameters: `count` threads, input and output sizes, the four paddings. */
-function padParams(count: number, shape: readonly number[], pad: readonly number[]): number[] {
+function padParams(
+  count: number,
+  shape: readonly number[],
+  pad: readonly number[],
+  accum = false,
+): number[] {
   const [, , h, w] = shape;
   const [left, right, top, bottom] = pad;
-  return [count, h, w, h + top + bottom, w + left + right, left, right, top, bottom];
+  // deno-fmt-ignore
+  return [
+    count, h, w, h + top + bottom, w + left + right, left, right, top, bottom, accum ? 1 : 0,
+  ];
 }
 
 /**
  * The backward pass of {@linkcode reflectionPad2d}: the gradient of the padded (N, C, H + top +
  * bottom, W + left + right) tensor folded back onto `shape` (N, C, H, W), every mirrored pixel's
- * gradient added to the pixel it copies. `pad` is (left, right, top, bottom), not checked.
+ * gradient added to the pixel it copies; added into `into` in place if given. `pad` is (left,
+ * right, top, bottom), not checked.
  */
 export function reflectionPad2dBackward(
   dy: Tensor,
   shape: readonly number[],
   pad: readonly number[],
+  into?: Tensor,
 ): Tensor {
-  const dx = Tensor.empty(shape);
-  launch(K.backward, [dy.buffer, dx.buffer], padParams(dx.size, shape, pad), dx.size);
+  const dx = into ?? Tensor.empty(shape);
+  launch(K.backward, [dy.buffer, dx.buffer], padParams(dx.size, shape, pad, !!into), dx.size);
   return dx;
 }

@@ -20,6 +20,7 @@ struct Params {
   right: u32,
   top: u32,
   bottom: u32,
+  accum: u32,  // backward: 1 adds dx into the gradient already in y (accumulated in place)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -77,5 +78,5 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
       if (cols[b] >= 0) { acc += x[at + u32(cols[b])]; }
     }
   }
-  y[i] = acc;
+  if (p.accum != 0u) { y[i] = acc + y[i]; } else { y[i] = acc; }
 }

@@ -49,7 +49,11 @@ export function record(
   name: string,
   inputs: readonly Tensor[],
   saved: readonly Tensor[],
-  backward: (dy: Tensor, saved: readonly Tensor[]) => (Tensor | null)[],
+  backward: (
+    dy: Tensor,
+    saved: readonly Tensor[],
+    into: readonly (Tensor | null)[],
+  ) => (Tensor | null)[],
 ): Tensor {
   if (!enabled || !inputs.some((t) => t.requiresGrad)) return output;
   const node: Node = {
@@ -98,6 +102,7 @@ function addGrad(grads: Map<Tensor, Tensor>, t: Tensor, g: Tensor): void {
   }
   const leaf = t.node === null;
   const current = leaf ? t.grad : grads.get(t);
+  if (current === g) return; // the op added its gradient into it (see Node.backward's `into`)
   if (current) {
     accumulate(current, g);
     g.dispose();
@@ -153,7 +158,15 @@ export function backward(loss: Tensor, dy?: Tensor): void {
       const g = grads.get(node.output);
       grads.delete(node.output);
       if (g) {
-        const dxs = node.backward(g, node.saved);
+        // Each input's gradient so far, which the op may add into in place; once per input, so
+        // that an input the op takes twice gets its second gradient added separately.
+        const seen = new Set<Tensor>();
+        const into = node.inputs.map((t) => {
+          if (!t.requiresGrad || seen.has(t)) return null;
+          seen.add(t);
+          return (t.node === null ? t.grad : grads.get(t)) ?? null;
+        });
+        const dxs = node.backward(g, node.saved, into);
         g.dispose();
         node.inputs.forEach((t, k) => {
           const dx = dxs[k];

@@ -42,8 +42,17 @@ export interface Node {
   readonly name: string;
   /** The op's inputs, in order. */
   readonly inputs: readonly Tensor[];
-  /** Returns one gradient per input (null where the input needs none). Runs without grad. */
-  backward(dy: Tensor, saved: readonly Tensor[]): (Tensor | null)[];
+  /**
+   * Returns one gradient per input (null where the input needs none). Runs without grad. `into`
+   * holds, per input, the gradient accumulated for it so far (null if none): an op may add its
+   * gradient into that tensor in place, in the pass that computes it, and return that same
+   * tensor, which saves the separate accumulation.
+   */
+  backward(
+    dy: Tensor,
+    saved: readonly Tensor[],
+    into: readonly (Tensor | null)[],
+  ): (Tensor | null)[];
   /** Tensors held for the backward pass (sharing the op's buffers), disposed once it ran. */
   readonly saved: Tensor[];
   /** The tensor the op made. */
