@@ -5,6 +5,7 @@ import { add, leakyRelu, relu } from "./elementwise.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { conv2d } from "./conv2d.ts";
 import {
+  convInputGrad,
   convTuning,
   parseConvKernel,
   parseSplitK,
@@ -433,6 +434,30 @@ for (const kernel of ["register", "register-direct", "tiled"] as const) {
     }
   }
 }
+
+Deno.test("a stride-2 input gradient is one dispatch on the tiled kernels, four on the register ones", async () => {
+  const rt = await gpu();
+  const dy = Tensor.from(new Float32Array(2 * 5 * 5 * 6).fill(0.5), [2, 5, 5, 6]);
+  const w = Tensor.from(new Float32Array(5 * 3 * 16).fill(0.25), [5, 3, 4, 4]);
+  const dispatches = async (kernel: "tiled" | "register") => {
+    const before = rt.dispatches;
+    const dx = await withConvKernel(
+      kernel,
+      () => Promise.resolve(convInputGrad(dy, w, null, { stride: 2, padding: 2 }, [9, 11])),
+    );
+    const n = rt.dispatches - before;
+    const data = await dx.data();
+    dx.dispose();
+    return { n, data };
+  };
+  const tiled = await dispatches("tiled");
+  const register = await dispatches("register");
+  assert.equal(tiled.n, 1);
+  assert.equal(register.n, 4 * 2); // a packed weight and a correlation per phase
+  const scale = Math.max(...register.data);
+  tiled.data.forEach((v, i) => assert.ok(Math.abs(v - register.data[i]) <= 1e-6 * scale));
+  dy.dispose(), w.dispose();
+});
 
 Deno.test("split-K gives the same output whatever the split, and 1 never splits", async () => {
   await gpu();

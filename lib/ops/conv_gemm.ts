@@ -170,6 +170,11 @@ interface Correlation {
   act: Activation;
   /** Whether the result is added into y's values (a gradient accumulated in place). */
   accum: boolean;
+  /**
+   * The tiled kernels only: this correlation is phase (0, 0) of a stride-2 input gradient of the
+   * conv's padding `pad`, and one dispatch computes all four phases.
+   */
+  phases?: { pad: number };
   py: number;
   px: number;
   /** Output positions computed, and where they go: row oy·os + ro, column ox·os + rx. */
@@ -431,9 +436,10 @@ function tiledCorrelate(c: Correlation, tile: TiledTile): void {
   const mBlocks = Math.ceil(c.cout / bm);
   const nBlocks = Math.ceil(pixels / bn);
   // Split-K writes whole copies of y, so only where one dispatch writes all of y (os 1).
+  // With phases, per bounds every phase's sum (at most the whole kernel's).
   const { per, splits } = c.os === 1
     ? tiledSplits(kTotal, mBlocks * nBlocks, c.y.size, 16 * TILED_BK)
-    : { per: Math.max(kTotal, 1), splits: 1 };
+    : { per: Math.max(c.phases ? cin * c.w.shape[2] * c.w.shape[3] : kTotal, 1), splits: 1 };
   const out = splits === 1 ? c.y.buffer : scratch("split-K parts", splits * c.y.size);
   const rt = runtime();
   const { aStride, mStride, kw } = weightStrides(c);
@@ -442,10 +448,12 @@ function tiledCorrelate(c: Correlation, tile: TiledTile): void {
     cin, h, w, th, tw, c.py, c.px, c.cout, c.ho, c.wo, outH, outW, c.os, c.ro, c.rx, pixels,
     kTotal, per, c.bias ? 1 : 0, c.y.size, mBlocks, nBlocks, kw, ky0, kx0, step, aStride,
     mStride, ...activationParams(splits === 1 ? c.act : null), splits === 1 && c.accum ? 1 : 0,
+    c.phases ? 4 : 1, c.phases?.pad ?? 0, c.w.shape[2], n,
   ];
   const buffers = [c.x.buffer, c.w.buffer, c.bias?.buffer ?? c.w.buffer, out];
   const [gx, gy] = rt.grid(nBlocks);
-  rt.dispatch(tiledKernel("tiled_correlate", tile), buffers, params, [gx, gy, mBlocks * splits]);
+  const z = mBlocks * (c.phases ? 4 : splits);
+  rt.dispatch(tiledKernel("tiled_correlate", tile), buffers, params, [gx, gy, z]);
   reduceSplits(out, c.y, splits, c.act, c.accum);
 }
 
@@ -599,8 +607,10 @@ export function convInputGrad(
   );
   // Each stride-2 phase is a correlation of a quarter of the pixels.
   const variant = chooseVariant(bucket, cin, n * h * wd, sample, (n * h * wd) / (s * s));
-  for (let ry = 0; ry < s; ry++) {
-    for (let rx = 0; rx < s; rx++) {
+  // On the tiled kernels one dispatch computes the four phases of stride 2.
+  const merged = s === 2 && variant.startsWith("tiled");
+  for (let ry = 0; ry < (merged ? 1 : s); ry++) {
+    for (let rx = 0; rx < (merged ? 1 : s); rx++) {
       // Rows iy = s·a + ry take the taps ky ≡ ry + padding (mod s): ky = ky0 + s·t, from
       // dy row a + cy - t.
       const ky0 = (ry + g.padding) % s;
@@ -616,7 +626,7 @@ export function convInputGrad(
       // deno-fmt-ignore
       correlate({
         x: dy, w, taps: phase, cout: cin, bias: b, y: dx, stride: 1, reflect: false, act: null,
-        accum: !!into,
+        accum: !!into, phases: merged ? { pad: g.padding } : undefined,
         py: th - 1 - cy, px: tw - 1 - cx,
         ho: Math.ceil((h - ry) / s), wo: Math.ceil((wd - rx) / s), os: s, ro: ry, rx,
       }, variant);

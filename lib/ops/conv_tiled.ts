@@ -44,8 +44,8 @@ function storeBlock(entry: Entry, tm: number, tn: number): string[] {
     const col = `(tx + ${16 * j}u) * 4u`;
     if (entry === "tiled_correlate") {
       lines.push(`let qs${j} = q0 + ${col};`);
-      lines.push(`let o${j} = out4(qs${j}) + base;`);
-      lines.push(`let ok${j} = (vec4u(qs${j}) + vec4u(0u, 1u, 2u, 3u)) < vec4u(p.pixels);`);
+      lines.push(`let o${j} = out4(qs${j}, ph) + base;`);
+      lines.push(`let ok${j} = (vec4u(qs${j}) + vec4u(0u, 1u, 2u, 3u)) < vec4u(ph.pixels);`);
     } else {
       lines.push(`let ks${j} = n0 + ${col};`);
       lines.push(`let ok${j} = (vec4u(ks${j}) + vec4u(0u, 1u, 2u, 3u)) < vec4u(g.k_total);`);

@@ -13,6 +13,11 @@
 //   pixel q = (n, oy, ox) and k = (ci, ky, kx), zero outside the image. Grid x·y: pixel blocks;
 //   z: split · m_blocks + channel block; split s sums k in [s·k_per_split, (s + 1)·k_per_split)
 //   into its own copy of y (reduce_splits in conv2d.wgsl then sums them in a fixed order).
+//   With phases 4 (the stride-2 input gradient in one dispatch), z also runs over the four output
+//   phases (ry, rx) = (z / 2, z % 2) of the conv's padding p.pad and weight p.w_kh × p.w_kw, each
+//   phase's taps, origin and size (as conv_gemm.ts's convInputGrad gives them to one phase's
+//   dispatch) derived here; the grid covers phase (0, 0), the largest, and the other phases'
+//   workgroups past their pixels return.
 // tiled_weight_grad: dw[co, k] = Σ_q dy[n, co, q] · x gathered at (q, k): A = dy (rows co), B =
 //   the gathered input (columns k), summed over the pixels q of a split.
 
@@ -32,13 +37,14 @@ struct TiledParams {
   k_total: u32, k_per_split: u32, has_bias: u32, split_len: u32,
   m_blocks: u32, n_blocks: u32, w_kw: u32, ky0: i32,
   kx0: i32, step: i32, a_stride: u32, m_stride: u32,
-  act: u32, slope: f32, accum: u32,
+  act: u32, slope: f32, accum: u32, phases: u32,
+  pad: u32, w_kh: u32, n: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: TiledParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;  // (N, Cin, H, W)
 // The weight where it lies, (Cout, Cin, KH, KW) of the conv: tap (ty, tx) < (KH, KW) of this
-// correlation (p.kh, p.kw) of input channel a and output channel m is
+// correlation (ph.kh, ph.kw) of input channel a and output channel m is
 // wt[a·a_stride + m·m_stride + (ky0 + step·ty)·w_kw + kx0 + step·tx].
 @group(0) @binding(2) var<storage, read> wt: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;  // (Cout), read if has_bias
@@ -59,15 +65,48 @@ fn x_at(base: u32, iy: i32, ix: i32, ok: bool) -> f32 {
   return select(0.0, x[select(0u, base + u32(iy) * p.w + u32(ix), inside)], inside);
 }
 
+// One correlation's shape: its taps (kh × kw from weight tap (ky0, kx0), p.step apart), input
+// origin (py, px), positions (ho × wo, written at row oy·os + ro, column ox·os + rx), pixels and
+// sum length.
+struct Phase {
+  kh: u32, kw: u32, ky0: i32, kx0: i32, py: i32, px: i32,
+  ho: u32, wo: u32, ro: u32, rx: u32, pixels: u32, k_total: u32,
+}
+
+// The taps of output phase r along a side (stride 2, padding pad, kernel k): (count, first tap,
+// input origin), as convInputGrad computes them.
+fn phase_taps(r: u32, pad: u32, k: u32) -> vec3i {
+  let k0 = (r + pad) % 2u;
+  let t = select(0u, (k - k0 + 1u) / 2u, k > k0);
+  let c = (r + pad - k0) / 2u;
+  return vec3i(i32(t), i32(k0) + 2 * (i32(t) - 1), i32(t) - 1 - i32(c));
+}
+
+// The shape of phase `phase` (0 with one phase: the parameters as given).
+fn phase_of(phase: u32) -> Phase {
+  if (p.phases == 1u) {
+    return Phase(p.kh, p.kw, p.ky0, p.kx0, p.py, p.px, p.ho, p.wo, p.ro, p.rx, p.pixels,
+                 p.k_total);
+  }
+  let ry = phase / 2u;
+  let rx = phase % 2u;
+  let ty = phase_taps(ry, p.pad, p.w_kh);
+  let tx = phase_taps(rx, p.pad, p.w_kw);
+  let ho = (p.out_h - ry + 1u) / 2u;
+  let wo = (p.out_w - rx + 1u) / 2u;
+  return Phase(u32(ty.x), u32(tx.x), ty.y, tx.y, ty.z, tx.z, ho, wo, ry, rx, p.n * ho * wo,
+               p.cin * u32(ty.x) * u32(tx.x));
+}
+
 // The input origin (row, column, image offset) of four consecutive output pixels from q0.
 struct Pixels { ok: vec4<bool>, iy: vec4i, ix: vec4i, base: vec4u }
 
-fn pixels4(q0: u32) -> Pixels {
+fn pixels4(q0: u32, ph: Phase) -> Pixels {
   let q = vec4u(q0) + vec4u(0u, 1u, 2u, 3u);
-  let hw = p.ho * p.wo;
+  let hw = ph.ho * ph.wo;
   let rem = q % hw;
-  return Pixels(q < vec4u(p.pixels), vec4i((rem / p.wo) * S) - p.py,
-                vec4i((rem % p.wo) * S) - p.px, (q / hw) * (p.cin * p.h * p.w));
+  return Pixels(q < vec4u(ph.pixels), vec4i((rem / ph.wo) * S) - ph.py,
+                vec4i((rem % ph.wo) * S) - ph.px, (q / hw) * (p.cin * p.h * p.w));
 }
 
 // The weight of output channel m at tap offset wk, or 0 past the channels or where !ok.
@@ -77,33 +116,36 @@ fn w_at(wk: u32, m: u32, ok: bool) -> f32 {
 }
 
 // y's index (without the channel) of four consecutive output pixels from q0.
-fn out4(q0: u32) -> vec4u {
+fn out4(q0: u32, ph: Phase) -> vec4u {
   let q = vec4u(q0) + vec4u(0u, 1u, 2u, 3u);
-  let hw = p.ho * p.wo;
+  let hw = ph.ho * ph.wo;
   let rem = q % hw;
-  return (q / hw) * (p.cout * p.out_h * p.out_w) + ((rem / p.wo) * p.os + p.ro) * p.out_w +
-         (rem % p.wo) * p.os + p.rx;
+  return (q / hw) * (p.cout * p.out_h * p.out_w) + ((rem / ph.wo) * p.os + ph.ro) * p.out_w +
+         (rem % ph.wo) * p.os + ph.rx;
 }
 
 @compute @workgroup_size(256)
 fn tiled_correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) lid: u32) {
   let nb = wid.y * nwg.x + wid.x;
-  if (nb >= p.n_blocks) { return; }  // the whole workgroup
+  // z: split (or with phases, phase) · m_blocks + channel block.
+  let zq = wid.z / p.m_blocks;
+  let ph = phase_of(select(0u, zq, p.phases > 1u));
+  if (nb * BN >= ph.pixels) { return; }  // the whole workgroup
   let tx = lid % 16u;
   let ty = lid / 16u;
   var acc: array<vec4f, TM * TN / 4u>;
   let q0 = nb * BN;
   let m0 = (wid.z % p.m_blocks) * BM;
-  let split = wid.z / p.m_blocks;
+  let split = select(zq, 0u, p.phases > 1u);
   let k0 = split * p.k_per_split;
-  let k1 = min(p.k_total, k0 + p.k_per_split);
+  let k1 = min(ph.k_total, k0 + p.k_per_split);
   let plane = p.h * p.w;
-  let taps = p.kh * p.kw;
+  let taps = ph.kh * ph.kw;
   // B: vec4 column bq (pixels q0 + 4·bq ..), rows brow + j·(256 / BW).
   let bq = lid % BW;
   let brow = lid / BW;
-  let px = pixels4(q0 + 4u * bq);
+  let px = pixels4(q0 + 4u * bq, ph);
   // A: row akk of the slice, channels m0 + 4·(aq + 16·j) ...
   let akk = lid % BK;
   let aq = lid / BK;
@@ -112,8 +154,8 @@ fn tiled_correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     let kok = k < k1;
     let a = k / taps;
     let r = k % taps;
-    let wy = p.ky0 + p.step * i32(r / p.kw);
-    let wx = p.kx0 + p.step * i32(r % p.kw);
+    let wy = ph.ky0 + p.step * i32(r / ph.kw);
+    let wx = ph.kx0 + p.step * i32(r % ph.kw);
     let wk = a * p.a_stride + u32(wy * i32(p.w_kw) + wx);
     for (var j = 0u; j < AW / 16u; j++) {
       let m = m0 + 4u * (aq + 16u * j);
@@ -125,8 +167,8 @@ fn tiled_correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
       let kok = k < k1;
       let ci = k / taps;
       let r = k % taps;
-      let ky = i32(r / p.kw);
-      let kx = i32(r % p.kw);
+      let ky = i32(r / ph.kw);
+      let kx = i32(r % ph.kw);
       let off = px.base + ci * plane;
       Bs[kk * BW + bq] = vec4f(x_at(off.x, px.iy.x + ky, px.ix.x + kx, kok && px.ok.x),
                                x_at(off.y, px.iy.y + ky, px.ix.y + kx, kok && px.ok.y),
