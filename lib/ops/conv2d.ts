@@ -135,22 +135,21 @@ export function conv2d(
         `value is ${h + 2 * p}×${wd + 2 * p} for a ${kh}×${kw} kernel`,
     );
   }
-  const act = options.activation;
-  const slope = act === undefined ? null : act === "relu" ? 0 : act;
-  if (slope !== null && !(slope >= 0 && Number.isFinite(slope))) {
+  const act = options.activation ?? null;
+  if (act !== null && act !== "relu" && !(typeof act === "number" && act >= 0 && act < Infinity)) {
     throw new RangeError(
-      `Cannot convolve with an activation as its negative slope must be a finite number ≥ 0: current value is ${act}`,
+      `Cannot convolve with an activation as it must be 'relu' or a LeakyReLU's negative slope, a finite number ≥ 0: current value is ${act}`,
     );
   }
-  const y = convForward(x, w, b, g, slope);
+  const y = convForward(x, w, b, g, act);
   const inputs = b ? [x, w, b] : [x, w];
   // The input is kept for the backward pass only if the weight gradient needs it; the output
   // only if there is an activation to take the gradient through.
-  const saved = [w, ...(slope !== null ? [y] : []), ...(w.requiresGrad ? [x] : [])];
-  const name = slope === null ? "conv2d" : slope === 0 ? "conv2d_relu" : "conv2d_leaky_relu";
+  const saved = [w, ...(act !== null ? [y] : []), ...(w.requiresGrad ? [x] : [])];
+  const name = act === null ? "conv2d" : act === "relu" ? "conv2d_relu" : "conv2d_leaky_relu";
   // Each gradient is added into the one its input has so far, in the pass that computes it.
   return record(y, name, inputs, saved, (dyOut, [ws, ...rest], [dx, dw, db]) => {
-    const dy = slope === null ? dyOut : activationGrad(rest.shift()!, dyOut, slope);
+    const dy = act === null ? dyOut : activationGrad(rest.shift()!, dyOut, act);
     const xs = rest[0];
     try {
       return [

@@ -132,10 +132,11 @@ fn tap(acc: ptr<function, array<mat4x4f, 8>>, wi: u32, e: mat4x4f) {
   }
 }
 
-// v, or with act 1 a ReLU (slope 0) or LeakyReLU of it, as elementwise.wgsl computes them.
+// v (act 0), its ReLU (act 1) or its LeakyReLU of negative slope `slope` (act 2), as
+// elementwise.wgsl computes them.
 fn activate(v: vec4f, act: u32, slope: f32) -> vec4f {
   if (act == 0u) { return v; }
-  if (slope == 0.0) { return max(v, vec4f(0.0)); }
+  if (act == 1u) { return max(v, vec4f(0.0)); }
   return select(slope * v, v, v > vec4f(0.0));
 }
 

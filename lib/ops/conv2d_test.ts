@@ -351,8 +351,8 @@ for (const [name, c] of largeCases) {
 // against the activation op after it: the same values and gradients bit for bit.
 for (const kernel of ["register", "register-direct", "tiled"] as const) {
   for (const splitK of [1, 3]) {
-    for (const activation of ["relu", 0.2] as const) {
-      Deno.test(`conv2d with ${activation === "relu" ? "ReLU" : "LeakyReLU(0.2)"} fused, ${kernel} kernels, split-K ${splitK}: the activation op's results bit for bit, one dispatch fewer`, async () => {
+    for (const activation of ["relu", 0.2, 0] as const) {
+      Deno.test(`conv2d with ${activation === "relu" ? "ReLU" : `LeakyReLU(${activation})`} fused, ${kernel} kernels, split-K ${splitK}: the activation op's results bit for bit, one dispatch fewer`, async () => {
         const rt = await gpu();
         const rand = (n: number, k: number) =>
           Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + k) * Math.cos(i * 0.17));
@@ -437,8 +437,10 @@ for (const kernel of ["register", "register-direct", "tiled"] as const) {
 
 Deno.test("a stride-2 input gradient is one dispatch on the tiled kernels, four on the register ones", async () => {
   const rt = await gpu();
-  const dy = Tensor.from(new Float32Array(2 * 5 * 5 * 6).fill(0.5), [2, 5, 5, 6]);
-  const w = Tensor.from(new Float32Array(5 * 3 * 16).fill(0.25), [5, 3, 4, 4]);
+  const rand = (n: number, k: number) =>
+    Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + k) * Math.cos(i * 0.17));
+  const dy = Tensor.from(rand(2 * 5 * 5 * 6, 1), [2, 5, 5, 6]);
+  const w = Tensor.from(rand(5 * 3 * 16, 2), [5, 3, 4, 4]);
   const dispatches = async (kernel: "tiled" | "register") => {
     const before = rt.dispatches;
     const dx = await withConvKernel(
@@ -557,7 +559,7 @@ Deno.test("conv2d refuses bad shapes, strides and paddings", async () => {
   fails(
     () => conv2d(x, w, b, { activation: -0.1 }),
     "RangeError",
-    /activation as its negative slope must be a finite number ≥ 0: current value is -0.1/,
+    /activation as it must be 'relu' or a LeakyReLU's negative slope, a finite number ≥ 0: current value is -0.1/,
   );
   fails(
     () => conv2d(x, w, b, { padding: 5, paddingMode: "reflect" }),

@@ -143,14 +143,14 @@ function pack(w: Tensor, o: Taps, outp: number): GPUBuffer {
 }
 
 /**
- * An activation a convolution's forward pass applies to its result in the same pass: the slope
- * of a ReLU (0) or LeakyReLU (≥ 0) for y ≤ 0, or null for none.
+ * An activation a convolution's forward pass applies to its result in the same pass: `relu`, a
+ * LeakyReLU's negative slope (≥ 0), or null for none.
  */
-export type Activation = number | null;
+export type Activation = "relu" | number | null;
 
-/** The kernels' parameters of an activation: whether there is one, the bits of its slope. */
+/** The kernels' parameters of an activation: its code (0 none, 1 ReLU, 2 LeakyReLU), its slope. */
 function activationParams(act: Activation): [number, number] {
-  return act === null ? [0, 0] : [1, f32bits(act)];
+  return act === null ? [0, 0] : act === "relu" ? [1, 0] : [2, f32bits(act)];
 }
 
 /** What one `correlate` dispatch computes (see conv2d.wgsl). */

@@ -185,10 +185,11 @@ fn tiled_correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   // @store_y
 }
 
-// v, or with act 1 a ReLU (slope 0) or LeakyReLU of it, as elementwise.wgsl computes them.
+// v (act 0), its ReLU (act 1) or its LeakyReLU of negative slope p.slope (act 2), as
+// elementwise.wgsl computes them.
 fn activate(v: vec4f) -> vec4f {
   if (p.act == 0u) { return v; }
-  if (p.slope == 0.0) { return max(v, vec4f(0.0)); }
+  if (p.act == 1u) { return max(v, vec4f(0.0)); }
   return select(p.slope * v, v, v > vec4f(0.0));
 }
 

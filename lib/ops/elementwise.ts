@@ -64,12 +64,14 @@ export function leakyRelu(x: Tensor, slope = 0.2): Tensor {
 }
 
 /**
- * The gradient through a ReLU (slope 0) or a LeakyReLU of slope > 0, from its output y: dy where
- * y > 0, else slope·dy. For these slopes y > 0 exactly where the input is, so this is the same as
- * {@linkcode relu}'s and {@linkcode leakyRelu}'s backward, bit for bit. Records nothing.
+ * The gradient through a ReLU (`relu`) or a LeakyReLU of negative slope ≥ 0 (a number), from its
+ * output y: dy where y > 0, else 0 or slope·dy. Then y > 0 exactly where the input is, so this is
+ * {@linkcode relu}'s or {@linkcode leakyRelu}'s backward, bit for bit. Records nothing.
  */
-export function activationGrad(y: Tensor, dy: Tensor, slope: number): Tensor {
-  return slope === 0 ? binary("relu_backward", y, dy) : binary("leaky_relu_backward", y, dy, slope);
+export function activationGrad(y: Tensor, dy: Tensor, act: "relu" | number): Tensor {
+  return act === "relu"
+    ? binary("relu_backward", y, dy)
+    : binary("leaky_relu_backward", y, dy, act);
 }
 
 /** The hyperbolic tangent. */

@@ -31,13 +31,14 @@ const K = kernels(
  * Splits each of `planes` planes of `size` elements into chunks of 256·per, one workgroup each,
  * returning [chunks, per]. One chunk a plane (one dispatch a pass) where the planes alone give
  * the adapter enough workgroups: 8 on CPU adapters (lavapipe), whose few cores each run a
- * workgroup at a time; 256 on GPUs. Otherwise GPUs get up to 16 chunks of at least 16 elements a
+ * workgroup at a time; 256 on GPUs, for planes of up to 16384 elements. Otherwise GPUs get up to 16 chunks of at least 16 elements a
  * thread, to fill their many cores; CPU adapters up to 4 chunks of at least 64, as each
  * workgroup's barriers cost them microseconds.
  */
 function chunking(planes: number, size: number, cpu: boolean): [number, number] {
   const [maxChunks, minPer, enough] = cpu ? [4, 64, 8] : [16, 16, 256];
-  if (planes >= enough) return [1, Math.ceil(size / 256)];
+  // On GPUs a plane a workgroup only up to 64 elements a thread.
+  if (planes >= enough && (cpu || size <= 256 * 64)) return [1, Math.ceil(size / 256)];
   const per = Math.max(minPer, Math.ceil(size / (256 * maxChunks)));
   return [Math.ceil(size / (256 * per)), per];
 }
@@ -80,17 +81,18 @@ export function instanceNorm2d(x: Tensor, options: InstanceNorm2dOptions = {}): 
     );
   }
   const act = options.activation;
-  if (typeof act === "number" && !Number.isFinite(act)) {
+  if (act !== undefined && act !== "relu" && !(typeof act === "number" && Number.isFinite(act))) {
     throw new RangeError(
-      `Cannot normalize as the activation's negative slope must be finite: current value is ${act}`,
+      `Cannot normalize with an activation as it must be 'relu' or a LeakyReLU's negative slope, a finite number: current value is ${act}`,
     );
   }
   const rt = runtime();
   const planes = n * c;
   const [chunks, per] = chunking(planes, h * w, rt.gpu.isFallback);
   const fused = act !== undefined;
+  const code = act === undefined ? 0 : act === "relu" ? 1 : 2;
   const slope = typeof act === "number" ? act : 0;
-  const params = [planes, h * w, chunks, per, f32bits(eps), fused ? 1 : 0, f32bits(slope)];
+  const params = [planes, h * w, chunks, per, f32bits(eps), code, f32bits(slope)];
   const grid = rt.grid(planes * chunks);
 
   const part = Tensor.empty([planes, chunks, 2]);

@@ -19,10 +19,10 @@
 // Where a workgroup has a whole plane (chunks 1, many planes), one dispatch a pass:
 //   normalize_plane: x -> part, y, stats   chunk_stats and normalize in one (the same bits).
 //   grad_plane:      y, dy, stats -> gpart, dx   grad_sums and grad_apply in one (the same bits).
-// With an activation fused (act 1: ReLU, or LeakyReLU of negative slope `slope`): normalize
+// With an activation fused (act 1: ReLU; act 2: LeakyReLU of negative slope `slope`): normalize
 // writes act(y); the backward gets x in place of y and recomputes y from it and the stats with
-// normalize's own expression (so the same bits), and passes dy where y > 0 and slope · dy (ReLU:
-// 0) elsewhere, as the activation's backward would.
+// normalize's own expression (so the same bits), and passes the gradient through the activation
+// as its own backward would (ReLU: dy where y > 0, else 0; LeakyReLU: dy · (y > 0 ? 1 : slope)).
 // Every merge and sum runs in a fixed order, so results do not depend on scheduling.
 // Workgroups form a 2D grid: w = wid.y * nwg.x + wid.x = q * chunks + chunk.
 
@@ -32,8 +32,8 @@ struct Params {
   chunks: u32,  // chunks per plane
   per: u32,  // elements per thread per chunk
   eps: f32,
-  act: u32,  // 1: an activation fused (see the header)
-  slope: f32,  // its slope for y <= 0 (0: ReLU)
+  act: u32,  // an activation fused (see the header): 0 none, 1 ReLU, 2 LeakyReLU
+  slope: f32,  // LeakyReLU's slope for y <= 0
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -71,15 +71,14 @@ fn y_at(i: u32, q: u32) -> f32 {
 
 // The gradient reaching y at i, given y there: with an activation fused, its backward's.
 fn dy_at(i: u32, v: f32) -> f32 {
-  if (p.act == 0u || v > 0.0) { return dy[i]; }
-  if (p.slope == 0.0) { return 0.0; }
-  return p.slope * dy[i];
+  if (p.act == 2u) { return select(p.slope, 1.0, v > 0.0) * dy[i]; }
+  return select(dy[i], 0.0, p.act == 1u && !(v > 0.0));
 }
 
 // The activation's value at v (none unless fused).
 fn activate(v: f32) -> f32 {
   if (p.act == 0u) { return v; }
-  if (p.slope == 0.0) { return max(v, 0.0); }
+  if (p.act == 1u) { return max(v, 0.0); }
   return select(p.slope * v, v, v > 0.0);
 }
 

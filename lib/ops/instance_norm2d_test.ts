@@ -67,8 +67,9 @@ for (const shape of [[2, 1, 130, 131], [1, 1, 300, 301]]) {
   });
 }
 
-// Ten planes and more: one workgroup a whole plane on CPU adapters (one dispatch a pass).
-for (const shape of [[2, 5, 9, 11], [1, 12, 40, 41]]) {
+// Ten planes and more: one workgroup a whole plane on CPU adapters (one dispatch a pass); 300
+// small planes: also on GPUs.
+for (const shape of [[2, 5, 9, 11], [1, 12, 40, 41], [1, 300, 3, 5]]) {
   Deno.test(`instanceNorm2d of [${shape}], one workgroup a plane, matches the reference and its gradient`, () =>
     checkOp({
       inputs: [{ shape }],
@@ -80,6 +81,7 @@ for (const shape of [[2, 5, 9, 11], [1, 12, 40, 41]]) {
 const ACTIVATIONS = [
   { name: "ReLU", act: "relu" as const, ref: (v: number) => Math.max(v, 0) },
   { name: "LeakyReLU(0.2)", act: 0.2, ref: (v: number) => (v > 0 ? v : 0.2 * v) },
+  { name: "LeakyReLU(0)", act: 0, ref: (v: number) => (v > 0 ? v : 0 * v) },
 ];
 
 for (const { name, act, ref } of ACTIVATIONS) {
@@ -183,11 +185,13 @@ Deno.test("instanceNorm2d refuses single-element planes, bad eps and shapes", as
   const ok = Tensor.from(new Float32Array(8), [1, 2, 2, 2]);
   assert.throws(() => instanceNorm2d(ok, { eps: 0 }), { name: "RangeError", message: /eps/ });
   assert.throws(() => instanceNorm2d(ok, { eps: NaN }), RangeError);
-  assert.throws(() => instanceNorm2d(ok, { activation: Infinity }), {
-    name: "RangeError",
-    message: "Cannot normalize as the activation's negative slope must be finite: " +
-      "current value is Infinity",
-  });
+  for (const activation of [Infinity, "gelu" as "relu"]) {
+    assert.throws(() => instanceNorm2d(ok, { activation }), {
+      name: "RangeError",
+      message: "Cannot normalize with an activation as it must be 'relu' or a LeakyReLU's " +
+        `negative slope, a finite number: current value is ${activation}`,
+    });
+  }
   const ints = Tensor.from(new Int32Array(8), [1, 2, 2, 2]);
   assert.throws(() => instanceNorm2d(ints), { name: "TypeError", message: /float32/ });
   for (const t of [x, x3, ok, ints]) t.dispose();

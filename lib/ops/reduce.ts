@@ -129,11 +129,16 @@ export function weightedLossSum(terms: readonly LossTerm[]): Tensor {
     );
   }
   if (terms.length > MAX_TERMS) {
-    // The first MAX_TERMS in one pass, then the rest added on in order.
-    return terms.slice(MAX_TERMS).reduce(
-      (total, t) => add(total, weightedLossSum([t])),
-      weightedLossSum(terms.slice(0, MAX_TERMS)),
-    );
+    // The first MAX_TERMS in one pass, then the rest added on in order (each partial sum let go
+    // once added: the tape keeps nothing of them).
+    let total = weightedLossSum(terms.slice(0, MAX_TERMS));
+    for (const t of terms.slice(MAX_TERMS)) {
+      const one = weightedLossSum([t]);
+      const next = add(total, one);
+      total.dispose(), one.dispose();
+      total = next;
+    }
+    return total;
   }
   const rt = runtime();
   let offset = 0;
