@@ -102,31 +102,11 @@ function check(c: Case, inputGrad = true): Promise<void> {
 }
 
 const base = { n: 1, bias: true, padding: 0, stride: 1 };
+const odd3x3: Case = { ...base, n: 2, cin: 3, cout: 5, h: 7, w: 9, kh: 3, kw: 3, padding: 1 };
 const cases: [string, Case][] = [
-  ["3×3 stride 1 padding 1, N=2, odd sizes", {
-    ...base,
-    n: 2,
-    cin: 3,
-    cout: 5,
-    h: 7,
-    w: 9,
-    kh: 3,
-    kw: 3,
-    padding: 1,
-  }],
+  ["3×3 stride 1 padding 1, N=2, odd sizes", odd3x3],
   ["1×1 without bias", { ...base, cin: 6, cout: 3, h: 5, w: 4, kh: 1, kw: 1, bias: false }],
-  ["3×3 reflection padding 1 (the residual blocks), N=2, odd sizes", {
-    ...base,
-    n: 2,
-    cin: 3,
-    cout: 5,
-    h: 7,
-    w: 9,
-    kh: 3,
-    kw: 3,
-    padding: 1,
-    reflect: true,
-  }],
+  ["3×3 reflection padding 1 (the residual blocks), N=2, odd sizes", { ...odd3x3, reflect: true }],
   ["7×7 reflection padding 3 (the generator's ends)", {
     ...base,
     cin: 3,
