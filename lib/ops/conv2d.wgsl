@@ -54,9 +54,10 @@ struct CorrelateParams {
 @group(0) @binding(0) var<uniform> p: CorrelateParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;  // (N, Cin, H, W)
 // The weight of tap (ky, kx) < (KH, KW) of input channel ci is at
-// wi = ci·a_stride + w0 + ky·row_step + kx·col_step; weights0(wi) and weights1(wi) are its
-// vec4s of output channels co0.. and co0 + 4.., from `wt` (binding 2), read where the weight
-// lies or from a packed copy (conv_gemm.ts fills in one of the two forms here):
+// wi = wb + ci·a_stride + w0 + ky·row_step + kx·col_step (wb = weights_base(co0), per thread);
+// weights0(wi) and weights1(wi) are its vec4s of output channels co0.. and co0 + 4.., from `wt`
+// (binding 2), read where the weight lies or from a packed copy (conv_gemm.ts fills in one of
+// the two forms here):
 // @weights
 @group(0) @binding(3) var<storage, read> bias: array<f32>;  // (Cout), read if has_bias
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;  // (N, Cout, out_h, out_w)
@@ -163,14 +164,14 @@ fn store_block(acc: mat4x4f, split: u32, n: u32, co0: u32, oyo: u32, ox0: u32) {
 
 // Kernel row ky of input channel ci: its KW taps, as straight-line code when KWC gives the width.
 fn kernel_row(acc: ptr<function, array<mat4x4f, 8>>, n: u32, oy: u32, ci: u32, ky: u32,
-              col0: i32, live: bool) {
+              col0: i32, wb: u32, live: bool) {
   var iy = i32(oy * S + ky) - p.py;
   if (RF == 1u) { iy = reflect(iy, p.h); }
   let row_ok = live && u32(iy) < p.h;
   let base = (i32((n * p.cin + ci) * p.h) + iy) * i32(p.w);
   var win = Window(x_window(base, col0, i32(S), row_ok), mat4x4f());
   if (S == 2u) { win.o = x_window(base, col0 + 1, 2, row_ok); }
-  let wi = ci * p.a_stride + u32(p.w0 + i32(ky) * p.row_step);
+  let wi = wb + ci * p.a_stride + u32(p.w0 + i32(ky) * p.row_step);
   let ws = u32(p.col_step);  // from one tap to the next (wrapping when negative)
   let next = col0 + i32(S * TN);  // the column that enters after tap kx is next + kx
   if (KWC > 0u) {
@@ -210,16 +211,16 @@ fn correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   let ci0 = split * p.ci_per_split;
   let ci1 = min(p.cin, ci0 + p.ci_per_split);
   let col0 = i32(ox0 * S) - p.px;
-  weights_init(cv * 4u);
+  let wb = weights_base(cv * 4u);
   var acc: array<mat4x4f, 8>;
   for (var ci = ci0; ci < ci1; ci++) {
     if (KHC > 0u) {
-      kernel_row(&acc, n, oy, ci, 0u, col0, live);
-      if (KHC > 1u) { kernel_row(&acc, n, oy, ci, 1u, col0, live); }
-      if (KHC > 2u) { kernel_row(&acc, n, oy, ci, 2u, col0, live); }
-      if (KHC > 3u) { kernel_row(&acc, n, oy, ci, 3u, col0, live); }
+      kernel_row(&acc, n, oy, ci, 0u, col0, wb, live);
+      if (KHC > 1u) { kernel_row(&acc, n, oy, ci, 1u, col0, wb, live); }
+      if (KHC > 2u) { kernel_row(&acc, n, oy, ci, 2u, col0, wb, live); }
+      if (KHC > 3u) { kernel_row(&acc, n, oy, ci, 3u, col0, wb, live); }
     } else {
-      for (var ky = 0u; ky < p.kh; ky++) { kernel_row(&acc, n, oy, ci, ky, col0, live); }
+      for (var ky = 0u; ky < p.kh; ky++) { kernel_row(&acc, n, oy, ci, ky, col0, wb, live); }
     }
   }
   if (!live) { return; }

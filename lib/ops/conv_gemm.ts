@@ -55,19 +55,20 @@ const variants = new Map<string, string>();
 /** The two forms of `correlate`'s weight reads (at `// @weights` in conv2d.wgsl). */
 const WEIGHTS = {
   packed: `@group(0) @binding(2) var<storage, read> wt: array<vec4f>;  // (Cin, KH, KW, Coutp / 4)
-var<private> wcv: u32;  // the thread's first output-channel vec4
-fn weights_init(co0: u32) { wcv = co0 / 4u; }
-fn weights0(wi: u32) -> vec4f { return wt[wi + wcv]; }
-fn weights1(wi: u32) -> vec4f { return wt[wi + wcv + 1u]; }`,
+// The thread's first output-channel vec4 is added to wi (weights_base).
+fn weights_base(co0: u32) -> u32 { return co0 / 4u; }
+fn weights0(wi: u32) -> vec4f { return wt[wi]; }
+fn weights1(wi: u32) -> vec4f { return wt[wi + 1u]; }`,
   // Output channel m is m·m_stride further on; channels past the last read the last (their sums
   // are never stored).
   direct: `@group(0) @binding(2) var<storage, read> wt: array<f32>;  // (Cout, Cin, KH, KW)
 var<private> wm0: vec4u;  // m·m_stride of the thread's output channels co0..co0 + 3
 var<private> wm1: vec4u;  // and co0 + 4..co0 + 7
-fn weights_init(co0: u32) {
+fn weights_base(co0: u32) -> u32 {
   let m = vec4u(co0) + vec4u(0u, 1u, 2u, 3u);
   wm0 = min(m, vec4u(p.cout - 1u)) * p.m_stride;
   wm1 = min(m + 4u, vec4u(p.cout - 1u)) * p.m_stride;
+  return 0u;
 }
 fn weights0(wi: u32) -> vec4f {
   return vec4f(wt[wi + wm0.x], wt[wi + wm0.y], wt[wi + wm0.z], wt[wi + wm0.w]);
