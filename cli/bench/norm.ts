@@ -35,7 +35,7 @@ export async function benchNorm(): Promise<void> {
     // Reads y and dy twice (sums, then dx) and writes dx.
     bytes: size * 5 * 4,
     iters: 10,
-    run: () => void node.backward(dy, node.saved),
+    run: () => node.backward(dy, node.saved, [null]).forEach((dx) => dx?.dispose()),
   });
   clearTape();
   for (const t of [x, dy, y]) t.dispose();
