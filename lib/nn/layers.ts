@@ -100,11 +100,10 @@ export class Conv2d extends Layer {
    * runs for a Conv2d and the ReLU or LeakyReLU of slope ≥ 0 after it).
    */
   forwardActivated(x: Tensor, act: ReLU | LeakyReLU): Tensor {
-    const activation = act instanceof ReLU ? "relu" : act.negativeSlope;
     return conv2d(x, this.weight, this.bias, {
       stride: this.stride,
       padding: this.padding,
-      activation,
+      activation: activationOf(act),
     });
   }
 
@@ -274,8 +273,7 @@ export class InstanceNorm2d extends Layer {
    */
   forwardActivated(x: Tensor, act: ReLU | LeakyReLU): Tensor {
     if (x.shape[1] !== this.numFeatures) return this.forward(x); // throws the same error
-    const activation = act instanceof ReLU ? "relu" : act.negativeSlope;
-    return instanceNorm2d(x, { eps: this.#eps, activation });
+    return instanceNorm2d(x, { eps: this.#eps, activation: activationOf(act) });
   }
 }
 
@@ -371,6 +369,11 @@ export class AvgPool2d extends Layer {
   forward(x: Tensor): Tensor {
     return avgPool2d(x, this.kernelSize, this.options);
   }
+}
+
+/** The activation option of the ops (`relu`, or a LeakyReLU's slope) for an activation layer. */
+function activationOf(act: ReLU | LeakyReLU): "relu" | number {
+  return act instanceof ReLU ? "relu" : act.negativeSlope;
 }
 
 /**

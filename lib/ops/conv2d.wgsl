@@ -14,6 +14,7 @@
 //   S   the input stride of `correlate` and `weight_grad`
 //   RF  1: the padding of `correlate` and `weight_grad` mirrors the input at its edges (as
 //       ReflectionPad2d, without repeating the edge) instead of reading zeros
+// `reflect` and `activate` come from shaders/gather_epilogue.wgsl, put before this file.
 //   WG  threads per workgroup
 //
 // correlate: conv2d forward, and one output phase of the input gradient (= conv_transpose2d):
@@ -61,12 +62,6 @@ struct CorrelateParams {
 // @weights
 @group(0) @binding(3) var<storage, read> bias: array<f32>;  // (Cout), read if has_bias
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;  // (N, Cout, out_h, out_w)
-
-// Index i of a side of n mirrored into 0..n - 1 (for -n < i < 2n - 1), as ReflectionPad2d.
-fn reflect(i: i32, n: u32) -> i32 {
-  let m = abs(i);
-  return select(m, 2 * i32(n) - 2 - m, m >= i32(n));
-}
 
 // x[base + col], or 0 outside the row (with RF, the mirrored column).
 fn x_at(base: i32, col: i32, row_ok: bool) -> f32 {
@@ -131,14 +126,6 @@ fn tap(acc: ptr<function, array<mat4x4f, 8>>, wi: u32, e: mat4x4f) {
     if (NB > 2u) { (*acc)[6] = outer((*acc)[6], w1, e[2]); }
     if (NB > 3u) { (*acc)[7] = outer((*acc)[7], w1, e[3]); }
   }
-}
-
-// v (act 0), its ReLU (act 1) or its LeakyReLU of negative slope `slope` (act 2), as
-// elementwise.wgsl computes them.
-fn activate(v: vec4f, act: u32, slope: f32) -> vec4f {
-  if (act == 0u) { return v; }
-  if (act == 1u) { return max(v, vec4f(0.0)); }
-  return select(slope * v, v, v > vec4f(0.0));
 }
 
 // y[i] = v, or with accum (a gradient added into the one there) y[i] = v + y[i].

@@ -10,6 +10,7 @@
 import { envVar } from "../gpu/device.ts";
 import { f32bits, type Kernel, runtime } from "../gpu/kernel.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import shared from "../../shaders/gather_epilogue.wgsl" with { type: "text" };
 import src from "./conv2d.wgsl" with { type: "text" };
 import { TILED_BK, tiledBlock, tiledKernel, type TiledTile } from "./conv_tiled.ts";
 import { CONV_VARIANTS, type ConvVariant, tunedVariant, type TuneSample } from "./conv_tuner.ts";
@@ -87,7 +88,7 @@ function kernel(entry: string, tile: Tile = BASE): Kernel {
       `const ${name.toUpperCase()} = ${value}u;\n`
     );
     const weights = direct ? WEIGHTS.direct : WEIGHTS.packed;
-    code = `${consts.join("")}\n${src.replace(/^\/\/ @weights$/m, weights)}`;
+    code = `${consts.join("")}\n${shared}\n${src.replace(/^\/\/ @weights$/m, weights)}`;
     variants.set(key, code);
   }
   return { name: `conv2d.${entry}`, code, entry };
@@ -152,6 +153,15 @@ export type Activation = "relu" | number | null;
 /** The kernels' parameters of an activation: its code (0 none, 1 ReLU, 2 LeakyReLU), its slope. */
 function activationParams(act: Activation): [number, number] {
   return act === null ? [0, 0] : act === "relu" ? [1, 0] : [2, f32bits(act)];
+}
+
+/**
+ * The activation and accumulation words (act, slope, accum) of a correlation's own pass: its
+ * epilogue where that pass writes y (no split), else none, as `reduce_splits` then applies it.
+ */
+function epilogueParams(c: Correlation, splits: number): [number, number, number] {
+  if (splits !== 1) return [0, 0, 0];
+  return [...activationParams(c.act), c.accum ? 1 : 0];
 }
 
 /** What one `correlate` dispatch computes (see conv2d.wgsl). */
@@ -238,24 +248,24 @@ function correlate(c: Correlation, variant: ConvVariant): void {
   const splits = Math.ceil(cin / ciPerSplit);
   const out = splits === 1 ? c.y.buffer : scratch("split-K parts", splits * c.y.size);
   const { th, tw } = c.taps;
+  // Where tap (ky, kx) of input channel ci lies: ci·aStride + w0 + ky·rowStep + kx·colStep, plus
+  // each output channel's m·mStride (direct) or the thread's channel vec4 (packed).
   let wt = c.w.buffer;
-  // Weight index ci·aStride + w0 + ky·rowStep + kx·colStep (+ the channels' offsets).
-  let at: number[];
+  let at: { mStride: number; aStride: number; w0: number; rowStep: number; colStep: number };
   if (tile.direct) {
     const { aStride, mStride, kw } = weightStrides(c);
     const { ky0, kx0, step } = c.taps;
-    at = [mStride, aStride, ky0 * kw + kx0, step * kw, step];
+    at = { mStride, aStride, w0: ky0 * kw + kx0, rowStep: step * kw, colStep: step };
   } else {
     const coutv = Math.ceil(c.cout / 8) * 2;
     wt = pack(c.w, c.taps, 4 * coutv);
-    at = [0, th * tw * coutv, 0, tw * coutv, coutv];
+    at = { mStride: 0, aStride: th * tw * coutv, w0: 0, rowStep: tw * coutv, colStep: coutv };
   }
-  const [mStride, ...steps] = at;
   // deno-fmt-ignore
   const params = [
-    cin, h, w, th, tw, c.py, c.px, c.cout, mStride, c.ho, c.wo, outH, outW, c.os, c.ro, c.rx,
-    tilesX, tiles, c.bias ? 1 : 0, coutBlocks, ciPerSplit, c.y.size, ...steps,
-    ...activationParams(splits === 1 ? c.act : null), splits === 1 && c.accum ? 1 : 0,
+    cin, h, w, th, tw, c.py, c.px, c.cout, at.mStride, c.ho, c.wo, outH, outW, c.os, c.ro, c.rx,
+    tilesX, tiles, c.bias ? 1 : 0, coutBlocks, ciPerSplit, c.y.size, at.aStride, at.w0,
+    at.rowStep, at.colStep, ...epilogueParams(c, splits),
   ];
   const buffers = [c.x.buffer, wt, c.bias?.buffer ?? wt, out];
   rt.dispatch(kernel("correlate", tile), buffers, params, [gx, gy, coutBlocks * splits]);
@@ -447,9 +457,8 @@ function tiledCorrelate(c: Correlation, tile: TiledTile): void {
   // deno-fmt-ignore
   const params = [
     cin, h, w, th, tw, c.py, c.px, c.cout, c.ho, c.wo, outH, outW, c.os, c.ro, c.rx, pixels,
-    kTotal, per, c.bias ? 1 : 0, c.y.size, mBlocks, nBlocks, kw, ky0, kx0, step, aStride,
-    mStride, ...activationParams(splits === 1 ? c.act : null), splits === 1 && c.accum ? 1 : 0,
-    c.phases ? 4 : 1, c.phases?.pad ?? 0, c.w.shape[2], n,
+    kTotal, per, c.bias ? 1 : 0, c.y.size, mBlocks, kw, ky0, kx0, step, aStride, mStride,
+    ...epilogueParams(c, splits), c.phases ? 4 : 1, c.phases?.pad ?? 0, c.w.shape[2], n,
   ];
   const buffers = [c.x.buffer, c.w.buffer, c.bias?.buffer ?? c.w.buffer, out];
   const [gx, gy] = rt.grid(nBlocks);

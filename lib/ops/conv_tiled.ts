@@ -6,6 +6,7 @@
  */
 
 import type { Kernel } from "../gpu/kernel.ts";
+import shared from "../../shaders/gather_epilogue.wgsl" with { type: "text" };
 import src from "./conv_tiled.wgsl" with { type: "text" };
 
 /**
@@ -85,7 +86,7 @@ export function tiledKernel(entry: Entry, t: TiledTile): Kernel {
     let body = fill(src, "mac", macBlock(t.tm, t.tn));
     body = fill(body, "store_y", storeBlock("tiled_correlate", t.tm, t.tn));
     body = fill(body, "store_g", storeBlock("tiled_weight_grad", t.tm, t.tn));
-    code = consts + body;
+    code = consts + shared + body;
     sources.set(key, code);
   }
   return { name: `conv2d.${entry}`, code, entry };

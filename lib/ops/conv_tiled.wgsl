@@ -6,7 +6,8 @@
 // ReflectionPad2d, instead of reading zeros) and BK (TILED_BK) are filled in above this file, and the
 // multiply-add block (at `@mac`) and the stores of the results (at `@store_y`, `@store_g`) are
 // generated straight-line (conv_tiled.ts), so that the results, acc[(i·4 + c)·TN/4 + j], stay
-// in registers.
+// in registers. `reflect` and `activate` come from shaders/gather_epilogue.wgsl, put before this
+// file.
 //
 // tiled_correlate: conv2d forward, and one output phase of the input gradient, as `correlate` in
 //   conv2d.wgsl: A = the weight read where it lies (K = Cin·KH·KW rows), B = the input gathered at
@@ -35,10 +36,10 @@ struct TiledParams {
   ho: u32, wo: u32, out_h: u32, out_w: u32,
   os: u32, ro: u32, rx: u32, pixels: u32,
   k_total: u32, k_per_split: u32, has_bias: u32, split_len: u32,
-  m_blocks: u32, n_blocks: u32, w_kw: u32, ky0: i32,
-  kx0: i32, step: i32, a_stride: u32, m_stride: u32,
-  act: u32, slope: f32, accum: u32, phases: u32,
-  pad: u32, w_kh: u32, n: u32,
+  m_blocks: u32, w_kw: u32, ky0: i32, kx0: i32,
+  step: i32, a_stride: u32, m_stride: u32, act: u32,
+  slope: f32, accum: u32, phases: u32, pad: u32,
+  w_kh: u32, n: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: TiledParams;
@@ -50,16 +51,10 @@ struct TiledParams {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;  // (Cout), read if has_bias
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;  // (N, Cout, out_h, out_w)
 
-// Index i of a side of n mirrored into 0..n - 1 (for -n < i < 2n - 1), as ReflectionPad2d.
-fn reflect(i: i32, n: u32) -> u32 {
-  let m = abs(i);
-  return u32(select(m, 2 * i32(n) - 2 - m, m >= i32(n)));
-}
-
 // x[base + iy·W + ix], or 0 outside the image (with RF, the mirrored pixel) or where !ok.
 fn x_at(base: u32, iy: i32, ix: i32, ok: bool) -> f32 {
   if (RF == 1u) {
-    return select(0.0, x[select(0u, base + reflect(iy, p.h) * p.w + reflect(ix, p.w), ok)], ok);
+    return select(0.0, x[select(0u, base + u32(reflect(iy, p.h)) * p.w + u32(reflect(ix, p.w)), ok)], ok);
   }
   let inside = ok && u32(iy) < p.h && u32(ix) < p.w;
   return select(0.0, x[select(0u, base + u32(iy) * p.w + u32(ix), inside)], inside);
@@ -185,19 +180,11 @@ fn tiled_correlate(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   // @store_y
 }
 
-// v (act 0), its ReLU (act 1) or its LeakyReLU of negative slope p.slope (act 2), as
-// elementwise.wgsl computes them.
-fn activate(v: vec4f) -> vec4f {
-  if (p.act == 0u) { return v; }
-  if (p.act == 1u) { return max(v, vec4f(0.0)); }
-  return select(p.slope * v, v, v > vec4f(0.0));
-}
-
 // Four results of channel co at y indices o (without the channel), plus the bias in split 0, then
 // the activation (given only without split-K).
 fn put_y(co: u32, o: vec4u, ok: vec4<bool>, acc: vec4f, split: u32) {
   if (co >= p.cout) { return; }
-  let v = activate(acc + select(0.0, bias[co], p.has_bias != 0u && split == 0u));
+  let v = activate(acc + select(0.0, bias[co], p.has_bias != 0u && split == 0u), p.act, p.slope);
   let at = o + co * p.out_h * p.out_w;
   if (ok.x) { store_y(at.x, v.x); }
   if (ok.y) { store_y(at.y, v.y); }
@@ -224,7 +211,7 @@ struct TiledGradParams {
 
 fn gx_at(base: u32, iy: i32, ix: i32, ok: bool) -> f32 {
   if (RF == 1u) {
-    return select(0.0, gx[select(0u, base + reflect(iy, g.h) * g.w + reflect(ix, g.w), ok)], ok);
+    return select(0.0, gx[select(0u, base + u32(reflect(iy, g.h)) * g.w + u32(reflect(ix, g.w)), ok)], ok);
   }
   let inside = ok && u32(iy) < g.h && u32(ix) < g.w;
   return select(0.0, gx[select(0u, base + u32(iy) * g.w + u32(ix), inside)], inside);

@@ -18,6 +18,7 @@
 
 import { envVar } from "../gpu/device.ts";
 import { runtime } from "../gpu/kernel.ts";
+import shared from "../../shaders/gather_epilogue.wgsl" with { type: "text" };
 import registerSrc from "./conv2d.wgsl" with { type: "text" };
 import tiledSrc from "./conv_tiled.wgsl" with { type: "text" };
 
@@ -144,7 +145,9 @@ export function tuneKey(): string {
 /** FNV-1a of the conv kernels' sources: any change to them makes earlier timings foreign. */
 const ENGINE = (() => {
   let h = 0x811c9dc5;
-  for (const ch of registerSrc + tiledSrc) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  for (const ch of shared + registerSrc + tiledSrc) {
+    h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  }
   return h.toString(16).padStart(8, "0");
 })();
 

@@ -8,11 +8,12 @@
 import { runtime } from "../gpu/kernel.ts";
 import { record } from "../tensor/autograd.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import shared from "../../shaders/gather_epilogue.wgsl" with { type: "text" };
 import moments from "../../shaders/moments.wgsl" with { type: "text" };
 import norm from "./instance_norm2d.wgsl" with { type: "text" };
 import { expect4d, expectFloat, f32bits, kernels } from "./util.ts";
 
-const src = moments + norm;
+const src = moments + shared + norm;
 
 const K = kernels(
   "instance_norm2d",

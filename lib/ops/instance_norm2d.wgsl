@@ -75,11 +75,9 @@ fn dy_at(i: u32, v: f32) -> f32 {
   return select(dy[i], 0.0, p.act == 1u && !(v > 0.0));
 }
 
-// The activation's value at v (none unless fused).
-fn activate(v: f32) -> f32 {
-  if (p.act == 0u) { return v; }
-  if (p.act == 1u) { return max(v, 0.0); }
-  return select(p.slope * v, v, v > 0.0);
+// The activation's value at v (none unless fused), by shaders/gather_epilogue.wgsl's activate.
+fn activated(v: f32) -> f32 {
+  return activate(vec4f(v), p.act, p.slope).x;
 }
 
 @compute @workgroup_size(256)
@@ -121,7 +119,7 @@ fn normalize(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   }
   let end = base + min(p.size, (w % p.chunks + 1u) * chunk);
   for (var i = base + (w % p.chunks) * chunk + lid; i < end; i += 256u) {
-    y[i] = activate(((x[i] - shift) - t.y) * rstd);
+    y[i] = activated(((x[i] - shift) - t.y) * rstd);
   }
 }
 
@@ -147,7 +145,7 @@ fn normalize_plane(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     stats[3u * q + 2u] = rstd;
   }
   for (var i = base + lid; i < base + p.size; i += 256u) {
-    y[i] = activate(((x[i] - shift) - t.y) * rstd);
+    y[i] = activated(((x[i] - shift) - t.y) * rstd);
   }
 }
 

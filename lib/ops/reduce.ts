@@ -164,7 +164,8 @@ export function weightedLossSum(terms: readonly LossTerm[]): Tensor {
   const info = [terms.length, 0, 0, 0];
   for (const { r, params } of parts) {
     partialSums(r, params, partial);
-    info.push(params[5], params[6], params[4], params[7]); // groups, offset, a, w
+    const [, , , , a, groups, start, w] = params;
+    info.push(groups, start, a, w);
   }
   rt.dispatch(K.total_terms, [partial.buffer, y.buffer], info, [1]);
   partial.dispose();
