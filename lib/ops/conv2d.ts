@@ -13,7 +13,7 @@ import {
   convForward,
   type ConvGeometry,
   convInputGrad,
-  convWeightGrad,
+  convParamGrads,
 } from "./conv_gemm.ts";
 import { activationGrad } from "./elementwise.ts";
 import { reflectionPad2dBackward } from "./reflection_pad2d.ts";
@@ -152,11 +152,12 @@ export function conv2d(
     const dy = act === null ? dyOut : activationGrad(rest.shift()!, dyOut, act);
     const xs = rest[0];
     try {
-      return [
-        x.requiresGrad ? inputGrad(dy, ws, g, [h, wd], dx ?? undefined) : null,
-        w.requiresGrad ? convWeightGrad(xs, dy, g, [kh, kw], dw ?? undefined) : null,
-        b?.requiresGrad ? channelSum(dy, db ?? undefined) : null,
-      ];
+      const dxOut = x.requiresGrad ? inputGrad(dy, ws, g, [h, wd], dx ?? undefined) : null;
+      // The bias gradient in the weight gradient's passes where there is one.
+      const bias = b?.requiresGrad ? { into: db ?? undefined } : undefined;
+      if (!w.requiresGrad) return [dxOut, null, bias ? channelSum(dy, bias.into) : null];
+      const grads = convParamGrads(xs, dy, g, [kh, kw], dw ?? undefined, bias);
+      return [dxOut, grads.dw, grads.db];
     } finally {
       if (dy !== dyOut) dy.dispose();
     }

@@ -29,11 +29,16 @@
 //   part[split, co, ci, ky, kx] = Σ dy[n, co, oy, ox] · x[n, ci, oy·S + ky - pad, ox·S + kx - pad]
 //   A thread owns 4·CB output channels × 4·CQ input channels × 4·KWV kernel columns of one
 //   kernel row, sliding a window over each of its 4·CQ input rows along the output columns.
+//   With the bias gradient (bias_on; the variant conv_gemm.ts fills in at `// @bias_grad`), the
+//   threads of input channel 0 and kernel row 0 also sum the dy they read into
+//   bpart[split, co] = Σ dy[n, co, oy, ox] over the same rows, in the same order as channel_sum.
 // pack: weights rearranged for `correlate`, optionally with in/out channels swapped and taps
-//   subsampled and flipped (the input gradient's phase kernels).
+//   subsampled and flipped (the input gradient's phase kernels, the four phases of stride 2 in
+//   one pass).
 // channel_sum: one split of the bias gradient, Σ over the rows of a split of each channel.
 // reduce_splits: out[i] = Σ_s part[s, i], a deterministic second pass (then the activation of
-//   `correlate`, if any).
+//   `correlate`, if any); reduce_pair: the same for two outputs of as many splits in one pass
+//   (a weight gradient and the bias gradient its pass took).
 // With `accum` set, `correlate`, `weight_grad` (without splits), `channel_sum` (likewise) and
 // `reduce_splits` add their result into the output's values (a gradient accumulated in place)
 // instead of writing it.
@@ -229,13 +234,17 @@ struct WeightGradParams {
   cin: u32, h: u32, w: u32, kh: u32,
   kw: u32, pad: i32, cout: u32, ho: u32,
   wo: u32, rows: u32, rows_per_split: u32, kx0: u32,
-  ci_tiles: u32, tiles: u32, accum: u32,
+  ci_tiles: u32, tiles: u32, accum: u32, bias_on: u32,
+  baccum: u32,
 }
 
 @group(0) @binding(0) var<uniform> g: WeightGradParams;
 @group(0) @binding(1) var<storage, read> gx: array<f32>;  // (N, Cin, H, W)
 @group(0) @binding(2) var<storage, read> gdy: array<f32>;  // (N, Cout, Ho, Wo)
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;  // (splits, Cout, Cin, KH, KW)
+// store_bias(split, co0, s0, s1): bpart[split, co0 + c] = (s0, s1)[c] for the 4·CB channels (added
+// with baccum), and its binding 4, (splits, Cout); or nothing without the bias gradient.
+// @bias_grad
 
 // gx[base + col], or 0 outside the row (with RF, the mirrored column).
 fn gx_at(base: i32, col: i32, ok: bool) -> f32 {
@@ -361,6 +370,8 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   // hi: taps kx0 + 4.. when KWV = 2 (then CQ = 1).
   var acc: array<mat4x4f, 16>;
   var hi: array<mat4x4f, 16>;
+  var bs0 = vec4f();  // Σ dy of output channels co0.. (the bias gradient)
+  var bs1 = vec4f();  // and co0 + 4..
   for (var r = r0; r < r1; r++) {
     let n = r / g.ho;
     let oy = r % g.ho;
@@ -380,6 +391,8 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
       let d0 = gdy_vec(di, plane);
       var d1 = vec4f();
       if (CB > 1u) { d1 = gdy_vec(di + 4u * plane, plane); }
+      bs0 += d0;
+      bs1 += d1;
       accumulate(&acc, 0u, wa.lo, d0, d1);
       if (CQ > 1u) { accumulate(&acc, 8u, wb.lo, d0, d1); }
       if (KWV > 1u) { accumulate(&hi, 0u, wa.hi, d0, d1); }
@@ -392,34 +405,43 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   if (!live) { return; }
   store_quad(wid.z, co0, ci0, ky, &acc, &hi, 0u);
   if (CQ > 1u) { store_quad(wid.z, co0, ci0 + 4u, ky, &acc, &hi, 8u); }
+  if (g.bias_on != 0u && ci0 == 0u && ky == 0u) { store_bias(wid.z, co0, bs0, bs1); }
 }
 
 struct PackParams {
   cout: u32, cin: u32, kh: u32, kw: u32,
-  th: u32, tw: u32, ky0: i32, kx0: i32,
   step: i32, swap: u32, outp: u32, total: u32,
+  // Per packed correlation (up to four, one after another: the phases of a stride-2 input
+  // gradient): its taps, first taps, and first index (past total for the ones not used).
+  th: vec4u, tw: vec4u, ky0: vec4i, kx0: vec4i,
+  start: vec4u,
 }
 
 @group(0) @binding(0) var<uniform> k: PackParams;
 @group(0) @binding(1) var<storage, read> weight: array<f32>;  // (Cout, Cin, KH, KW)
-@group(0) @binding(2) var<storage, read_write> packed: array<f32>;  // (A, TH, TW, outp)
+@group(0) @binding(2) var<storage, read_write> packed: array<f32>;  // per phase (A, TH, TW, outp)
 
-// packed[a, ty, tx, b] = weight[co, ci, ky0 + step·ty, kx0 + step·tx], where (a, b) is (ci, co),
-// or (co, ci) when swap is set; 0 for b past its channel count (padding to outp).
+// packed[start, a, ty, tx, b] = weight[co, ci, ky0 + step·ty, kx0 + step·tx] of the correlation
+// that index i falls in, where (a, b) is (ci, co), or (co, ci) when swap is set; 0 for b past
+// its channel count (padding to outp).
 @compute @workgroup_size(256)
 fn pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (i >= k.total) { return; }
-  let b = i % k.outp;
-  let rest = i / k.outp;
-  let tx = rest % k.tw;
-  let ty = (rest / k.tw) % k.th;
-  let a = rest / (k.tw * k.th);
+  let ph = u32(i >= k.start.y) + u32(i >= k.start.z) + u32(i >= k.start.w);
+  let th = k.th[ph];
+  let tw = k.tw[ph];
+  let j = i - k.start[ph];
+  let b = j % k.outp;
+  let rest = j / k.outp;
+  let tx = rest % tw;
+  let ty = (rest / tw) % th;
+  let a = rest / (tw * th);
   let co = select(b, a, k.swap != 0u);
   let ci = select(a, b, k.swap != 0u);
-  let ky = u32(k.ky0 + k.step * i32(ty));
-  let kx = u32(k.kx0 + k.step * i32(tx));
+  let ky = u32(k.ky0[ph] + k.step * i32(ty));
+  let kx = u32(k.kx0[ph] + k.step * i32(tx));
   let inside = co < k.cout && ci < k.cin;
   let src = ((min(co, k.cout - 1u) * k.cin + min(ci, k.cin - 1u)) * k.kh + ky) * k.kw + kx;
   packed[i] = select(0.0, weight[src], inside);
@@ -456,12 +478,14 @@ fn channel_sum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
 
 struct ReduceParams {
   len: u32, splits: u32, act: u32, slope: f32,
-  accum: u32,
+  accum: u32, len2: u32, accum2: u32,
 }
 
 @group(0) @binding(0) var<uniform> rp: ReduceParams;
 @group(0) @binding(1) var<storage, read> parts: array<f32>;  // (splits, len)
 @group(0) @binding(2) var<storage, read_write> total: array<f32>;  // (len)
+@group(0) @binding(3) var<storage, read> parts2: array<f32>;  // (splits, len2), reduce_pair
+@group(0) @binding(4) var<storage, read_write> total2: array<f32>;  // (len2), reduce_pair
 
 @compute @workgroup_size(256)
 fn reduce_splits(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -472,4 +496,23 @@ fn reduce_splits(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   for (var j = 0u; j < rp.splits; j++) { s += parts[j * rp.len + i]; }
   let v = activate(vec4f(s), rp.act, rp.slope).x;
   if (rp.accum != 0u) { total[i] = v + total[i]; } else { total[i] = v; }
+}
+
+// Threads 0..len sum parts into total, threads len..len + len2 parts2 into total2 (no
+// activation; accum and accum2 add into each output's values).
+@compute @workgroup_size(256)
+fn reduce_pair(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+               @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
+  if (i < rp.len) {
+    var s = 0.0;
+    for (var j = 0u; j < rp.splits; j++) { s += parts[j * rp.len + i]; }
+    if (rp.accum != 0u) { total[i] = s + total[i]; } else { total[i] = s; }
+    return;
+  }
+  let k = i - rp.len;
+  if (k >= rp.len2) { return; }
+  var s = 0.0;
+  for (var j = 0u; j < rp.splits; j++) { s += parts2[j * rp.len2 + k]; }
+  if (rp.accum2 != 0u) { total2[k] = s + total2[k]; } else { total2[k] = s; }
 }

@@ -265,15 +265,26 @@ for (const splitK of [1, 3]) {
   }
 }
 
-/** The output, input gradient and weight gradient of conv2d in float64 for the gradient dy. */
-function referenceGrads(c: Case, x: Float64Array, w: Float64Array, dy: Float64Array) {
+/**
+ * The output and the input, weight and bias gradients of conv2d in float64 for the gradient dy.
+ */
+function referenceGrads(
+  c: Case,
+  x: Float64Array,
+  w: Float64Array,
+  b: Float64Array,
+  dy: Float64Array,
+) {
   const dx = new Float64Array(x.length);
   const dw = new Float64Array(w.length);
+  const db = new Float64Array(c.cout);
   eachProduct(c, (yi, xi, wi) => {
     dx[xi] += w[wi] * dy[yi];
     dw[wi] += x[xi] * dy[yi];
   });
-  return { y: reference(c, x, w), dx, dw };
+  const plane = dy.length / (c.n * c.cout);
+  dy.forEach((v, i) => (db[Math.floor(i / plane) % c.cout] += v));
+  return { y: reference(c, x, w, b), dx, dw, db };
 }
 
 function near(actual: ArrayLike<number>, expected: Float64Array, what: string): void {
@@ -305,23 +316,25 @@ for (const [name, c] of largeCases) {
         const xs = rand(c.n * c.cin * c.h * c.w, 1);
         const ws = rand(c.cout * c.cin * c.kh * c.kw, 2);
         const dys = rand(c.n * c.cout * ho * wo, 3);
+        const bs = rand(c.cout, 4);
         const x = Tensor.from(Float32Array.from(xs), [c.n, c.cin, c.h, c.w]);
         const w = Tensor.from(Float32Array.from(ws), [c.cout, c.cin, c.kh, c.kw]);
+        const b = Tensor.from(Float32Array.from(bs), [c.cout]);
         const dy = Tensor.from(Float32Array.from(dys), [c.n, c.cout, ho, wo]);
-        x.requiresGrad = true;
-        w.requiresGrad = true;
+        for (const t of [x, w, b]) t.requiresGrad = true;
         await withConvKernel(kernel, () =>
           withSplitK(splitK, async () => {
             const paddingMode = c.reflect ? "reflect" : "zeros";
-            const y = conv2d(x, w, null, { stride: c.stride, padding: c.padding, paddingMode });
+            const y = conv2d(x, w, b, { stride: c.stride, padding: c.padding, paddingMode });
             backward(y, dy);
-            const want = referenceGrads(c, xs, ws, dys);
+            const want = referenceGrads(c, xs, ws, bs, dys);
             near(await y.data(), want.y, "y");
             near(await x.grad!.data(), want.dx, "dx");
             near(await w.grad!.data(), want.dw, "dw");
+            near(await b.grad!.data(), want.db, "db");
             y.dispose();
           }));
-        for (const t of [x, w, dy]) t.dispose();
+        for (const t of [x, w, b, dy]) t.dispose();
       });
     }
   }
@@ -415,13 +428,58 @@ for (const kernel of ["register", "register-direct", "tiled"] as const) {
   }
 }
 
-Deno.test("a stride-2 input gradient is one dispatch on the tiled kernels, four on the register ones", async () => {
+// The bias gradient taken by the weight gradient's threads and reduced with it: no dispatch of its
+// own, the channel sums of dy, added into the gradient so far when the layer runs twice (also with
+// a frozen weight, which takes them apart); on 2×9×11 (many splits) and 1×1×11 (one row).
+for (const kernel of ["register", "tiled"] as const) {
+  for (const splitK of [1, 3]) {
+    for (const [n, h] of [[2, 9], [1, 1]]) {
+      Deno.test(`conv2d bias gradient, ${kernel} kernels, split-K ${splitK}, ${n}×${h}×11: in the weight gradient's passes, the sums of dy`, async () => {
+        const rt = await gpu();
+        const rand = (len: number, k: number) =>
+          Float32Array.from(
+            { length: len },
+            (_, i) => Math.sin(i * 0.731 + k) * Math.cos(i * 0.17),
+          );
+        const dyData = rand(n * 70 * h * 11, 4);
+        const want = new Float64Array(70);
+        dyData.forEach((v, i) => (want[Math.floor(i / (h * 11)) % 70] += v));
+        const run = (bias: boolean, { frozen = false, twice = false } = {}) =>
+          withConvKernel(kernel, () =>
+            withSplitK(splitK, async () => {
+              const x = Tensor.from(rand(n * 19 * h * 11, 1), [n, 19, h, 11]);
+              const w = Tensor.from(rand(70 * 19 * 9, 2), [70, 19, 3, 3]);
+              const b = Tensor.from(rand(70, 3), [70]);
+              w.requiresGrad = !frozen;
+              b.requiresGrad = true;
+              const layer = () => conv2d(x, w, bias ? b : null, { padding: 1 });
+              const y = twice ? add(layer(), layer()) : layer();
+              const dy = Tensor.from(dyData, y.shape);
+              const before = rt.dispatches;
+              backward(y, dy);
+              const dispatches = rt.dispatches - before;
+              const db = bias ? await b.grad!.data() : null;
+              for (const t of [x, w, b, y, dy]) t.dispose();
+              return { dispatches, db };
+            }));
+        const plain = await run(false);
+        const withBias = await run(true);
+        assert.equal(withBias.dispatches, plain.dispatches);
+        near(withBias.db!, want, "db");
+        near((await run(true, { twice: true })).db!, want.map((v) => 2 * v), "db twice");
+        near((await run(true, { frozen: true })).db!, want, "db with a frozen weight");
+      });
+    }
+  }
+}
+
+Deno.test("a stride-2 input gradient is one dispatch on the tiled kernels, one packing and four correlations on the register ones", async () => {
   const rt = await gpu();
   const rand = (n: number, k: number) =>
     Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + k) * Math.cos(i * 0.17));
   const dy = Tensor.from(rand(2 * 5 * 5 * 6, 1), [2, 5, 5, 6]);
   const w = Tensor.from(rand(5 * 3 * 16, 2), [5, 3, 4, 4]);
-  const dispatches = async (kernel: "tiled" | "register") => {
+  const dispatches = async (kernel: "tiled" | "register" | "register-direct") => {
     const before = rt.dispatches;
     const dx = await withConvKernel(
       kernel,
@@ -434,10 +492,13 @@ Deno.test("a stride-2 input gradient is one dispatch on the tiled kernels, four 
   };
   const tiled = await dispatches("tiled");
   const register = await dispatches("register");
+  const direct = await dispatches("register-direct");
   assert.equal(tiled.n, 1);
-  assert.equal(register.n, 4 * 2); // a packed weight and a correlation per phase
+  assert.equal(register.n, 1 + 4); // the four phases' weights packed in one pass
+  assert.equal(direct.n, 4);
   const scale = Math.max(...register.data);
   tiled.data.forEach((v, i) => assert.ok(Math.abs(v - register.data[i]) <= 1e-6 * scale));
+  assert.deepEqual(direct.data, register.data);
   dy.dispose(), w.dispose();
 });
 

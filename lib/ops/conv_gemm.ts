@@ -45,11 +45,13 @@ interface Tile {
   rf: number;
   /** `correlate`: 1 reads the weight where it lies, 0 a copy packed for it. */
   direct: number;
+  /** `weight_grad`: 1 also takes the bias gradient (see `// @bias_grad` in conv2d.wgsl). */
+  bg: number;
 }
 
 // deno-fmt-ignore
 const BASE: Tile = {
-  mb: 2, nb: 4, khc: 0, kwc: 0, cb: 2, cq: 2, kwv: 1, s: 1, rf: 0, direct: 0,
+  mb: 2, nb: 4, khc: 0, kwc: 0, cb: 2, cq: 2, kwv: 1, s: 1, rf: 0, direct: 0, bg: 0,
 };
 const variants = new Map<string, string>();
 
@@ -79,16 +81,32 @@ fn weights1(wi: u32) -> vec4f {
 }`,
 };
 
+/** `store_bias` of `weight_grad` (at `// @bias_grad` in conv2d.wgsl): with its binding, or none. */
+const BIAS_GRAD = {
+  off: "fn store_bias(split: u32, co0: u32, s0: vec4f, s1: vec4f) {}",
+  on: `@group(0) @binding(4) var<storage, read_write> bpart: array<f32>;
+fn store_bias(split: u32, co0: u32, s0: vec4f, s1: vec4f) {
+  for (var c = 0u; c < 4u * CB; c++) {
+    if (co0 + c >= g.cout) { return; }
+    let v = select(s1[c % 4u], s0[c % 4u], c < 4u);
+    let at = split * g.cout + co0 + c;
+    if (g.baccum != 0u) { bpart[at] = v + bpart[at]; } else { bpart[at] = v; }
+  }
+}`,
+};
+
 function kernel(entry: string, tile: Tile = BASE): Kernel {
   const key = Object.values(tile).join(",");
   let code = variants.get(key);
   if (!code) {
-    const { direct, ...sizes } = tile;
+    const { direct, bg, ...sizes } = tile;
     const consts = Object.entries({ ...sizes, wg: WG }).map(([name, value]) =>
       `const ${name.toUpperCase()} = ${value}u;\n`
     );
     const weights = direct ? WEIGHTS.direct : WEIGHTS.packed;
-    code = `${consts.join("")}\n${shared}\n${src.replace(/^\/\/ @weights$/m, weights)}`;
+    const body = src.replace(/^\/\/ @weights$/m, weights)
+      .replace(/^\/\/ @bias_grad$/m, bg ? BIAS_GRAD.on : BIAS_GRAD.off);
+    code = `${consts.join("")}\n${shared}\n${body}`;
     variants.set(key, code);
   }
   return { name: `conv2d.${entry}`, code, entry };
@@ -130,18 +148,29 @@ interface Taps {
 }
 
 /**
- * Rearranges a (Cout, Cin, KH, KW) weight for the packed register kernel of `correlate`: (a, th,
- * tw, b padded to outp), with (a, b) = (ci, co), or (co, ci) if `swap`.
+ * Rearranges a (Cout, Cin, KH, KW) weight for the packed register kernel of `correlate`, for up
+ * to four correlations of the same step and swap in one pass (the phases of a stride-2 input
+ * gradient), one after another: each (a, th, tw, b padded to outp), with (a, b) = (ci, co), or
+ * (co, ci) if `swap`. Returns the buffer and where each correlation's weights start, in vec4s.
  */
-function pack(w: Tensor, o: Taps, outp: number): GPUBuffer {
+function pack(w: Tensor, taps: readonly Taps[], outp: number): { buffer: GPUBuffer; at: number[] } {
   const [cout, cin, kh, kw] = w.shape;
-  const a = o.swap ? cout : cin;
-  const total = a * o.th * o.tw * outp;
+  const { step, swap } = taps[0];
+  const a = swap ? cout : cin;
+  const starts: number[] = [];
+  let total = 0;
+  for (const o of taps) starts.push(total), total += a * o.th * o.tw * outp;
   const buffer = scratch("packed weight", total);
   const rt = runtime();
-  const params = [cout, cin, kh, kw, o.th, o.tw, o.ky0, o.kx0, o.step, o.swap ? 1 : 0, outp, total];
+  const per = (f: (o: Taps) => number) => [0, 1, 2, 3].map((i) => (taps[i] ? f(taps[i]) : 0));
+  // deno-fmt-ignore
+  const params = [
+    cout, cin, kh, kw, step, swap ? 1 : 0, outp, total,
+    ...per((o) => o.th), ...per((o) => o.tw), ...per((o) => o.ky0), ...per((o) => o.kx0),
+    ...[0, 1, 2, 3].map((i) => starts[i] ?? 0xffffffff),
+  ];
   rt.dispatch(kernel("pack"), [w.buffer, buffer], params, rt.grid(Math.ceil(total / 256)));
-  return buffer;
+  return { buffer, at: starts.map((s) => s / 4) };
 }
 
 /**
@@ -186,6 +215,11 @@ interface Correlation {
    * conv's padding `pad`, and one dispatch computes all four phases.
    */
   phases?: { pad: number };
+  /**
+   * The packed register kernel only: the weight already packed for this correlation (by the
+   * caller, who releases it), from vec4 `at` of `buffer`.
+   */
+  packed?: { buffer: GPUBuffer; at: number };
   py: number;
   px: number;
   /** Output positions computed, and where they go: row oy·os + ro, column ox·os + rx. */
@@ -205,6 +239,11 @@ function weightStrides(c: Correlation): { aStride: number; mStride: number; kw: 
   const taps = kh * kw;
   const [aStride, mStride] = c.taps.swap ? [wCin * taps, taps] : [taps, wCin * taps];
   return { aStride, mStride, kw };
+}
+
+/** The output-channel vec4s of a packed weight row: `cout` padded to a multiple of 8. */
+function packedVec4s(cout: number): number {
+  return Math.ceil(cout / 8) * 2;
 }
 
 function correlateTile(c: Correlation): Tile {
@@ -257,9 +296,13 @@ function correlate(c: Correlation, variant: ConvVariant): void {
     const { ky0, kx0, step } = c.taps;
     at = { mStride, aStride, w0: ky0 * kw + kx0, rowStep: step * kw, colStep: step };
   } else {
-    const coutv = Math.ceil(c.cout / 8) * 2;
-    wt = pack(c.w, c.taps, 4 * coutv);
-    at = { mStride: 0, aStride: th * tw * coutv, w0: 0, rowStep: tw * coutv, colStep: coutv };
+    const coutv = packedVec4s(c.cout);
+    const packed = c.packed ?? { buffer: pack(c.w, [c.taps], 4 * coutv).buffer, at: 0 };
+    wt = packed.buffer;
+    // deno-fmt-ignore
+    at = {
+      mStride: 0, aStride: th * tw * coutv, w0: packed.at, rowStep: tw * coutv, colStep: coutv,
+    };
   }
   // deno-fmt-ignore
   const params = [
@@ -269,7 +312,7 @@ function correlate(c: Correlation, variant: ConvVariant): void {
   ];
   const buffers = [c.x.buffer, wt, c.bias?.buffer ?? wt, out];
   rt.dispatch(kernel("correlate", tile), buffers, params, [gx, gy, coutBlocks * splits]);
-  if (wt !== c.w.buffer) rt.pool.release(wt);
+  if (wt !== c.w.buffer && !c.packed) rt.pool.release(wt);
   reduceSplits(out, c.y, splits, c.act, c.accum);
 }
 
@@ -467,38 +510,6 @@ function tiledCorrelate(c: Correlation, tile: TiledTile): void {
   reduceSplits(out, c.y, splits, c.act, c.accum);
 }
 
-/** The weight gradient on the tiled kernel: output channels × (ci, ky, kx), the sum over pixels. */
-function tiledWeightGrad(
-  x: Tensor,
-  dy: Tensor,
-  g: ConvGeometry,
-  dw: Tensor,
-  tile: TiledTile,
-  accum: boolean,
-): Tensor {
-  const [n, cin, h, w] = x.shape;
-  const [, cout, ho, wo] = dy.shape;
-  const [, , kh, kw] = dw.shape;
-  const pixels = n * ho * wo;
-  const kTotal = cin * kh * kw;
-  const { bm, bn } = tiledBlock(tile);
-  const mBlocks = Math.ceil(cout / bm);
-  const nBlocks = Math.ceil(kTotal / bn);
-  const { per, splits } = tiledSplits(pixels, mBlocks * nBlocks, dw.size, 16 * TILED_BK);
-  const parts = splits === 1 ? dw.buffer : scratch("weight-gradient splits", splits * dw.size);
-  const rt = runtime();
-  // deno-fmt-ignore
-  const params = [
-    cin, h, w, kh, kw, g.padding, cout, ho, wo, pixels, kTotal, per, dw.size, mBlocks, nBlocks,
-    splits === 1 && accum ? 1 : 0,
-  ];
-  const [gx, gy] = rt.grid(nBlocks);
-  const kernel = tiledKernel("tiled_weight_grad", tile);
-  rt.dispatch(kernel, [x.buffer, dy.buffer, parts], params, [gx, gy, mBlocks * splits]);
-  reduceSplits(parts, dw, splits, null, accum);
-  return dw;
-}
-
 /** Runs `fn` with {@linkcode convTuning}'s `splitK` forced to `splits`, then restores it. */
 export function withSplitK<T>(splits: number, fn: () => Promise<T>): Promise<T> {
   return withTuning("splitK", splits, fn);
@@ -617,8 +628,10 @@ export function convInputGrad(
   );
   // Each stride-2 phase is a correlation of a quarter of the pixels.
   const variant = chooseVariant(bucket, cin, n * h * wd, sample, (n * h * wd) / (s * s));
-  // On the tiled kernels one dispatch computes the four phases of stride 2.
+  // On the tiled kernels one dispatch computes the four phases of stride 2; on the packed
+  // register kernel one pass packs the weights of all four.
   const merged = s === 2 && variant.startsWith("tiled");
+  const phases: Correlation[] = [];
   for (let ry = 0; ry < (merged ? 1 : s); ry++) {
     for (let rx = 0; rx < (merged ? 1 : s); rx++) {
       // Rows iy = s·a + ry take the taps ky ≡ ry + padding (mod s): ky = ky0 + s·t, from
@@ -634,13 +647,20 @@ export function convInputGrad(
         th, tw, ky0: ky0 + s * (th - 1), kx0: kx0 + s * (tw - 1), step: -s, swap: true,
       };
       // deno-fmt-ignore
-      correlate({
+      phases.push({
         x: dy, w, taps: phase, cout: cin, bias: b, y: dx, stride: 1, reflect: false, act: null,
         accum: !!into, phases: merged ? { pad: g.padding } : undefined,
         py: th - 1 - cy, px: tw - 1 - cx,
         ho: Math.ceil((h - ry) / s), wo: Math.ceil((wd - rx) / s), os: s, ro: ry, rx,
-      }, variant);
+      });
     }
+  }
+  if (variant === "register" && phases.length > 1) {
+    const { buffer, at } = pack(w, phases.map((c) => c.taps), 4 * packedVec4s(cin));
+    phases.forEach((c, i) => correlate({ ...c, packed: { buffer, at: at[i] } }, variant));
+    runtime().pool.release(buffer);
+  } else {
+    for (const c of phases) correlate(c, variant);
   }
   return dx;
 }
@@ -666,9 +686,17 @@ function splitRows(rows: number, threads: number, floatsPerSplit: number) {
   return { rowsPerSplit, splits: Math.ceil(rows / rowsPerSplit) };
 }
 
+/** Partial results of a second output, summed in the same pass (see {@linkcode reduceSplits}). */
+interface SplitParts {
+  parts: GPUBuffer;
+  out: Tensor;
+  accum: boolean;
+}
+
 /**
  * Sums `splits` partial results in `parts` into `out` and gives `parts` back to the pool; with
- * one split `parts` is `out`'s own buffer and there is nothing to do.
+ * one split `parts` is `out`'s own buffer and there is nothing to do. `second` (no activation)
+ * is summed in the same dispatch.
  */
 function reduceSplits(
   parts: GPUBuffer,
@@ -676,16 +704,19 @@ function reduceSplits(
   splits: number,
   act: Activation = null,
   accum = false,
+  second?: SplitParts,
 ) {
   if (splits === 1) return;
   const rt = runtime();
+  const len2 = second?.out.size ?? 0;
   rt.dispatch(
-    kernel("reduce_splits"),
-    [parts, out.buffer],
-    [out.size, splits, ...activationParams(act), accum ? 1 : 0],
-    rt.grid(Math.ceil(out.size / 256)),
+    kernel(second ? "reduce_pair" : "reduce_splits"),
+    [parts, out.buffer, ...(second ? [second.parts, second.out.buffer] : [])],
+    [out.size, splits, ...activationParams(act), accum ? 1 : 0, len2, second?.accum ? 1 : 0],
+    rt.grid(Math.ceil((out.size + len2) / 256)),
   );
   rt.pool.release(parts);
+  if (second) rt.pool.release(second.parts);
 }
 
 /**
@@ -700,12 +731,33 @@ export function convWeightGrad(
   kernelSize: readonly [number, number],
   into?: Tensor,
 ): Tensor {
+  return convParamGrads(x, dy, g, kernelSize, into).dw;
+}
+
+/**
+ * The weight gradient of conv2d as {@linkcode convWeightGrad}, and with `bias` the bias
+ * gradient (dy summed over N, Ho and Wo, as {@linkcode channelSum}) in the same passes: summed
+ * by the weight gradient's threads over the same splits and reduced in the same dispatch. Each is
+ * added into its `into` in place if given.
+ */
+export function convParamGrads(
+  x: Tensor,
+  dy: Tensor,
+  g: ConvGeometry,
+  kernelSize: readonly [number, number],
+  into?: Tensor,
+  bias?: { into?: Tensor },
+): { dw: Tensor; db: Tensor | null } {
   const [n, cin, h, w] = x.shape;
   const [, cout, ho, wo] = dy.shape;
   const [kh, kw] = kernelSize;
   const dw = into ?? Tensor.empty([cout, cin, kh, kw]);
-  if (dw.size === 0) return dw;
-  if (n * ho === 0 || wo === 0) return into ?? zeroFill(dw);
+  if (dw.size === 0 || n * ho === 0 || wo === 0) {
+    const db = bias ? channelSum(dy, bias.into) : null;
+    return { dw: dw.size === 0 || into ? dw : zeroFill(dw), db };
+  }
+  const db = bias ? bias.into ?? Tensor.empty([cout]) : null;
+  const biasAccum = !!bias?.into;
   const bucket = `weight_grad ${cin}->${cout} ${kh}x${kw} s${g.stride} p${g.padding}` +
     `${g.reflect ? " reflect" : ""} px${bucketOf(n * ho * wo)}`;
   const sample = passSample(
@@ -714,10 +766,35 @@ export function convWeightGrad(
     CONV_VARIANTS.filter((v) => v !== "register-direct"),
   );
   const variant = chooseVariant(bucket, cout, cin * kh * kw, sample);
-  if (variant.startsWith("tiled")) {
-    return tiledWeightGrad(x, dy, g, dw, tileOf(variant, g.stride, g.reflect), !!into);
-  }
+  const bg = db ? 1 : 0;
+  // Where each split's sums go: the outputs themselves with one split.
+  const splitParts = (splits: number) => ({
+    parts: splits === 1 ? dw.buffer : scratch("weight-gradient splits", splits * dw.size),
+    bparts: !db || splits === 1 ? db?.buffer : scratch("bias-gradient splits", splits * cout),
+  });
+  const second = (splits: number, bparts?: GPUBuffer) =>
+    db && splits > 1 ? { parts: bparts!, out: db, accum: biasAccum } : undefined;
   const rt = runtime();
+  if (variant.startsWith("tiled")) {
+    const tile = { ...tileOf(variant, g.stride, g.reflect), bg };
+    const { bm, bn } = tiledBlock(tile);
+    const mBlocks = Math.ceil(cout / bm);
+    const nBlocks = Math.ceil(cin * kh * kw / bn);
+    const pixels = n * ho * wo;
+    const { per, splits } = tiledSplits(pixels, mBlocks * nBlocks, dw.size, 16 * TILED_BK);
+    const { parts, bparts } = splitParts(splits);
+    // deno-fmt-ignore
+    const params = [
+      cin, h, w, kh, kw, g.padding, cout, ho, wo, pixels, cin * kh * kw, per, dw.size, mBlocks,
+      nBlocks, splits === 1 && into ? 1 : 0, bg, splits === 1 && biasAccum ? 1 : 0,
+    ];
+    const [gx, gy] = rt.grid(nBlocks);
+    const buffers = [x.buffer, dy.buffer, parts, ...(bparts ? [bparts] : [])];
+    const k = tiledKernel("tiled_weight_grad", tile);
+    rt.dispatch(k, buffers, params, [gx, gy, mBlocks * splits]);
+    reduceSplits(parts, dw, splits, null, !!into, second(splits, bparts));
+    return { dw, db };
+  }
   const kwv = kw > 4 ? 2 : 1;
   const cq = kwv === 1 && cin > 4 ? 2 : 1;
   const tile: Tile = {
@@ -727,24 +804,26 @@ export function convWeightGrad(
     kwv,
     s: g.stride,
     rf: g.reflect ? 1 : 0,
+    bg,
   };
   const ciTiles = Math.ceil(cin / (4 * cq));
   const tiles = Math.ceil(cout / (4 * tile.cb)) * ciTiles * kh;
   const rows = n * ho;
   const { rowsPerSplit, splits } = splitRows(rows, tiles, dw.size);
-  const parts = splits === 1 ? dw.buffer : scratch("weight-gradient splits", splits * dw.size);
+  const { parts, bparts } = splitParts(splits);
   const [gx, gy] = rt.grid(Math.ceil(tiles / WG));
   for (let kx0 = 0; kx0 < kw; kx0 += 4 * tile.kwv) {
+    // The bias gradient in the first of the passes over the kernel columns.
     // deno-fmt-ignore
     const params = [
       cin, h, w, kh, kw, g.padding, cout, ho, wo, rows, rowsPerSplit, kx0, ciTiles, tiles,
-      splits === 1 && into ? 1 : 0,
+      splits === 1 && into ? 1 : 0, db && kx0 === 0 ? 1 : 0, splits === 1 && biasAccum ? 1 : 0,
     ];
-    const buffers = [x.buffer, dy.buffer, parts];
+    const buffers = [x.buffer, dy.buffer, parts, ...(bparts ? [bparts] : [])];
     rt.dispatch(kernel("weight_grad", tile), buffers, params, [gx, gy, splits]);
   }
-  reduceSplits(parts, dw, splits, null, !!into);
-  return dw;
+  reduceSplits(parts, dw, splits, null, !!into, second(splits, bparts));
+  return { dw, db };
 }
 
 function zeroFill(t: Tensor): Tensor {

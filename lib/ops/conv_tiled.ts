@@ -10,15 +10,30 @@ import shared from "../../shaders/gather_epilogue.wgsl" with { type: "text" };
 import src from "./conv_tiled.wgsl" with { type: "text" };
 
 /**
- * The shape of a tiled kernel: results a thread keeps (TM × TN, 4 or 8 each), the stride, and
- * whether the padding mirrors the input (1) or reads zeros (0).
+ * The shape of a tiled kernel: results a thread keeps (TM × TN, 4 or 8 each), the stride,
+ * whether the padding mirrors the input (1) or reads zeros (0), and whether the weight gradient
+ * also takes the bias gradient (`bg` 1; 0 when absent).
  */
 export interface TiledTile {
   readonly tm: 4 | 8;
   readonly tn: 4 | 8;
   readonly s: number;
   readonly rf: number;
+  readonly bg?: number;
 }
+
+/** `store_bias` of tiled_weight_grad (at `// @bias_grad`): with its binding, or none. */
+const BIAS_GRAD = {
+  off: "fn store_bias(split: u32, co: u32, v: vec4f) {}",
+  on: `@group(0) @binding(4) var<storage, read_write> bpart: array<f32>;
+fn store_bias(split: u32, co: u32, v: vec4f) {
+  for (var c = 0u; c < 4u; c++) {
+    if (co + c >= g.cout) { return; }
+    let at = split * g.cout + co + c;
+    if (g.baccum != 0u) { bpart[at] = v[c] + bpart[at]; } else { bpart[at] = v[c]; }
+  }
+}`,
+};
 
 const sources = new Map<string, string>();
 
@@ -78,12 +93,13 @@ function fill(src: string, name: string, lines: string[]): string {
 
 /** The kernel `entry` (tiled_correlate or tiled_weight_grad) of conv_tiled.wgsl for `tile`. */
 export function tiledKernel(entry: Entry, t: TiledTile): Kernel {
-  const key = `${t.tm},${t.tn},${t.s},${t.rf}`;
+  const key = `${t.tm},${t.tn},${t.s},${t.rf},${t.bg ?? 0}`;
   let code = sources.get(key);
   if (!code) {
     const consts = `const TM = ${t.tm}u;\nconst TN = ${t.tn}u;\nconst S = ${t.s}u;\n` +
       `const RF = ${t.rf}u;\nconst BK = ${TILED_BK}u;\n\n`;
     let body = fill(src, "mac", macBlock(t.tm, t.tn));
+    body = fill(body, "bias_grad", (t.bg ? BIAS_GRAD.on : BIAS_GRAD.off).split("\n"));
     body = fill(body, "store_y", storeBlock("tiled_correlate", t.tm, t.tn));
     body = fill(body, "store_g", storeBlock("tiled_weight_grad", t.tm, t.tn));
     code = consts + shared + body;

@@ -20,7 +20,10 @@
 //   dispatch) derived here; the grid covers phase (0, 0), the largest, and the other phases'
 //   workgroups past their pixels return.
 // tiled_weight_grad: dw[co, k] = Σ_q dy[n, co, q] · x gathered at (q, k): A = dy (rows co), B =
-//   the gathered input (columns k), summed over the pixels q of a split.
+//   the gathered input (columns k), summed over the pixels q of a split. With the bias gradient
+//   (bias_on; the variant conv_tiled.ts fills in at `// @bias_grad`), the first BM / 4 threads of
+//   the workgroups of column block 0 also sum the staged slices of A: bpart[split, co] = Σ_q
+//   dy[n, co, q], q in order.
 
 const BM = 16u * TM;
 const BN = 16u * TN;
@@ -202,12 +205,16 @@ struct TiledGradParams {
   kw: u32, pad: i32, cout: u32, ho: u32,
   wo: u32, pixels: u32, k_total: u32, q_per_split: u32,
   split_len: u32, m_blocks: u32, n_blocks: u32, accum: u32,
+  bias_on: u32, baccum: u32,
 }
 
 @group(0) @binding(0) var<uniform> g: TiledGradParams;
 @group(0) @binding(1) var<storage, read> gx: array<f32>;  // (N, Cin, H, W)
 @group(0) @binding(2) var<storage, read> gdy: array<f32>;  // (N, Cout, Ho, Wo)
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;  // (splits, Cout, Cin, KH, KW)
+// store_bias(split, co, v): bpart[split, co + c] = v[c] for the channels below Cout (added with
+// baccum), and its binding 4, (splits, Cout); or nothing without the bias gradient.
+// @bias_grad
 
 fn gx_at(base: u32, iy: i32, ix: i32, ok: bool) -> f32 {
   if (RF == 1u) {
@@ -250,6 +257,9 @@ fn tiled_weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   let t1 = taps4(n0 + 4u * (col + 16u));  // used when BW is 32
   let co0 = m0 + 4u * col;
   let co1 = m0 + 4u * (col + 16u);  // used when AW is 32
+  // The threads that sum the bias gradient of channels m0 + 4·lid.. (A's vec4 lid of each row).
+  let bias_sum = g.bias_on != 0u && nb == 0u && lid < AW;
+  var bsum = vec4f();
   for (var qb = q0; qb < q1; qb += BK) {
     let q = qb + kk;
     let qok = q < q1;
@@ -282,6 +292,9 @@ fn tiled_weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
                                       gx_at(o1.w, iy + t1.ky.w, ix + t1.kx.w, qok && t1.ok.w));
     }
     workgroupBarrier();
+    if (bias_sum) {
+      for (var kk = 0u; kk < BK; kk++) { bsum += As[kk * AW + lid]; }
+    }
     for (var kk = 0u; kk < BK; kk++) {
       // @mac
     }
@@ -289,6 +302,7 @@ fn tiled_weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   }
   let base = split * g.split_len;
   // @store_g
+  if (bias_sum) { store_bias(split, m0 + 4u * lid, bsum); }
 }
 
 // Four results of channel co at weight indices k.. of split `base`'s part.
