@@ -14,7 +14,13 @@ import { initGpu } from "../../lib/gpu/kernel.ts";
 import { backward, noGrad } from "../../lib/tensor/autograd.ts";
 import { Tensor } from "../../lib/tensor/tensor.ts";
 import { conv2d } from "../../lib/ops/conv2d.ts";
-import { channelSum, convForward, convInputGrad, convWeightGrad } from "../../lib/ops/conv_gemm.ts";
+import {
+  channelSum,
+  convForward,
+  convInputGrad,
+  convParamGrads,
+  convWeightGrad,
+} from "../../lib/ops/conv_gemm.ts";
 import { convTranspose2d } from "../../lib/ops/conv_transpose2d.ts";
 import { bench, type BenchLine, flopsFields } from "./util.ts";
 
@@ -61,8 +67,8 @@ async function benchConv2d(c: number, h: number, w: number, iters: number) {
     shape,
     flops,
     iters,
-    run: run(() => [convWeightGrad(x, dy, g, [3, 3]), channelSum(dy)]),
-    extra: { note: "includes the bias gradient" },
+    run: run(() => convParamGrads(x, dy, g, [3, 3], undefined, {})),
+    extra: { note: "includes the bias gradient, taken in the same passes" },
   });
   for (const t of [x, wt, b]) t.requiresGrad = true;
   const autograd = await bench({
