@@ -12,7 +12,11 @@ import src from "./reduce.wgsl" with { type: "text" };
 import { add } from "./elementwise.ts";
 import { expectFloat, expectSameShape, f32bits, kernels, launch } from "./util.ts";
 
-const K = kernels("reduce", src, ["partial_sum", "total", "total_terms", "grad"] as const);
+const K = kernels(
+  "reduce",
+  src,
+  ["partial_sum", "total", "total_terms", "grad", "partial_pair", "grad_pair"] as const,
+);
 
 const Mode = { Value: 0, Squared: 1, Absolute: 2, CrossEntropy: 3 } as const;
 
@@ -53,6 +57,66 @@ function partialSums(r: Reduction, params: number[], partial: Tensor): void {
   runtime().dispatch(K.partial_sum, [r.x.buffer, zt.buffer, partial.buffer], params, [params[5]]);
 }
 
+/** Records the first pass of two reductions in one dispatch (partial_pair): the same sums. */
+function partialPair(
+  a: { r: Reduction; params: number[] },
+  b: { r: Reduction; params: number[] },
+  partial: Tensor,
+): void {
+  const buffers = [a, b].flatMap(({ r }) => [
+    r.x.buffer,
+    (r.z instanceof Tensor ? r.z : r.x).buffer,
+  ]);
+  buffers.splice(2, 0, partial.buffer);
+  const groups = a.params[5] + b.params[5];
+  runtime().dispatch(K.partial_pair, buffers, [...a.params, ...b.params, 0], [groups]);
+}
+
+/** One gradient pass of a reduction's input: `mode` of its parameters, into a new tensor. */
+interface GradJob {
+  params: number[];
+  xs: Tensor;
+  zs: Tensor | undefined;
+  dx: Tensor;
+}
+
+/**
+ * Records gradient passes (grad), two at a time in one dispatch (grad_pair) where there are
+ * two: the same values.
+ */
+function runGrads(jobs: readonly GradJob[], dy: Tensor): void {
+  for (let k = 0; k < jobs.length; k += 2) {
+    const [a, b] = [jobs[k], jobs[k + 1]];
+    const bufs = (j: GradJob) => [j.xs.buffer, (j.zs ?? j.xs).buffer];
+    if (!b) {
+      launch(K.grad, [...bufs(a), dy.buffer, a.dx.buffer], a.params, a.xs.size);
+      continue;
+    }
+    const first = Math.ceil(a.xs.size / 256);
+    const buffers = [...bufs(a), dy.buffer, a.dx.buffer, ...bufs(b), b.dx.buffer];
+    const params = [...a.params, ...b.params, first];
+    launch(K.grad_pair, buffers, params, (first + Math.ceil(b.xs.size / 256)) * 256);
+  }
+}
+
+/** The gradient passes of a reduction's inputs that need one, with `mode` set for each. */
+function gradJobs(
+  r: Reduction,
+  params: number[],
+  xs: Tensor,
+  zs: Tensor | undefined,
+): { dx: GradJob | null; dz: GradJob | null } {
+  const job = (mode: number): GradJob => {
+    const p = [...params];
+    p[1] = mode;
+    return { params: p, xs, zs, dx: Tensor.empty(xs.shape) };
+  };
+  return {
+    dx: r.x.requiresGrad ? job(r.mode) : null,
+    dz: r.z instanceof Tensor && r.z.requiresGrad ? job(r.mode + 8) : null,
+  };
+}
+
 /**
  * The gradients of a reduction's inputs (x, and z if a tensor), given dy of its value and the
  * inputs as the tape saved them (xs, and zs if z is a tensor).
@@ -64,17 +128,9 @@ function reductionGrads(
   xs: Tensor,
   zs: Tensor | undefined,
 ): (Tensor | null)[] {
-  const grad = (m: number) => {
-    const dx = Tensor.empty(xs.shape);
-    const p = [...params];
-    p[1] = m;
-    launch(K.grad, [xs.buffer, (zs ?? xs).buffer, dy.buffer, dx.buffer], p, xs.size);
-    return dx;
-  };
-  return [
-    r.x.requiresGrad ? grad(r.mode) : null,
-    ...(r.z instanceof Tensor ? [r.z.requiresGrad ? grad(r.mode + 8) : null] : []),
-  ];
+  const { dx, dz } = gradJobs(r, params, xs, zs);
+  runGrads([dx, dz].filter((j) => j !== null), dy);
+  return [dx?.dx ?? null, ...(r.z instanceof Tensor ? [dz?.dx ?? null] : [])];
 }
 
 function reduce(name: string, mode: number, x: Tensor, z: Tensor | number, mean: boolean): Tensor {
@@ -162,21 +218,29 @@ export function weightedLossSum(terms: readonly LossTerm[]): Tensor {
   const partial = Tensor.empty([offset]);
   const y = Tensor.empty([]);
   const info = [terms.length, 0, 0, 0];
-  for (const { r, params } of parts) {
-    partialSums(r, params, partial);
+  parts.forEach(({ r, params }, k) => {
+    // Two terms a pass: the second of a pair was recorded with the first.
+    if (k % 2 === 0) {
+      if (parts[k + 1]) partialPair(parts[k], parts[k + 1], partial);
+      else partialSums(r, params, partial);
+    }
     const [, , , , a, groups, start, w] = params;
     info.push(groups, start, a, w);
-  }
+  });
   rt.dispatch(K.total_terms, [partial.buffer, y.buffer], info, [1]);
   partial.dispose();
   const inputs = parts.flatMap(({ r }) => (r.z instanceof Tensor ? [r.x, r.z] : [r.x]));
   return record(y, "weighted_loss_sum", inputs, inputs, (dy, saved) => {
     let at = 0;
-    return parts.flatMap(({ r, params }) => {
+    const jobs = parts.map(({ r, params }) => {
       const xs = saved[at++];
       const zs = r.z instanceof Tensor ? saved[at++] : undefined;
-      return reductionGrads(r, params, dy, xs, zs);
+      return { z: r.z instanceof Tensor, ...gradJobs(r, params, xs, zs) };
     });
+    // The inputs' gradients two a pass, then the targets' (rarely asked for).
+    runGrads(jobs.flatMap((j) => (j.dx ? [j.dx] : [])), dy);
+    runGrads(jobs.flatMap((j) => (j.dz ? [j.dz] : [])), dy);
+    return jobs.flatMap((j) => [j.dx?.dx ?? null, ...(j.z ? [j.dz?.dx ?? null] : [])]);
   });
 }
 
