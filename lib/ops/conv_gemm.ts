@@ -154,6 +154,11 @@ interface Taps {
  * (co, ci) if `swap`. Returns the buffer and where each correlation's weights start, in vec4s.
  */
 function pack(w: Tensor, taps: readonly Taps[], outp: number): { buffer: GPUBuffer; at: number[] } {
+  if (taps.length < 1 || taps.length > 4) {
+    throw new RangeError(
+      `Cannot pack a weight for ${taps.length} correlations at once: expected 1 to 4`,
+    );
+  }
   const [cout, cin, kh, kw] = w.shape;
   const { step, swap } = taps[0];
   const a = swap ? cout : cin;
