@@ -156,7 +156,7 @@ interface Taps {
 function pack(w: Tensor, taps: readonly Taps[], outp: number): { buffer: GPUBuffer; at: number[] } {
   if (taps.length < 1 || taps.length > 4) {
     throw new RangeError(
-      `Cannot pack a weight for ${taps.length} correlations at once: expected 1 to 4`,
+      `Cannot pack a weight for its correlations in one pass as there must be 1 to 4: current value is ${taps.length}`,
     );
   }
   const [cout, cin, kh, kw] = w.shape;
