@@ -8,12 +8,13 @@
  */
 
 import { envVar } from "../gpu/device.ts";
-import { f32bits, type Kernel, runtime } from "../gpu/kernel.ts";
+import { type Kernel, runtime } from "../gpu/kernel.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import shared from "../../shaders/gather_epilogue.wgsl" with { type: "text" };
 import src from "./conv2d.wgsl" with { type: "text" };
 import { TILED_BK, tiledBlock, tiledKernel, type TiledTile } from "./conv_tiled.ts";
 import { CONV_VARIANTS, type ConvVariant, tunedVariant, type TuneSample } from "./conv_tuner.ts";
+import { activationParams } from "./util.ts";
 
 /** The geometry of a convolution, as seen from its (non-transposed) conv2d. */
 export interface ConvGeometry {
@@ -183,11 +184,6 @@ function pack(w: Tensor, taps: readonly Taps[], outp: number): { buffer: GPUBuff
  * LeakyReLU's negative slope (≥ 0), or null for none.
  */
 export type Activation = "relu" | number | null;
-
-/** The kernels' parameters of an activation: its code (0 none, 1 ReLU, 2 LeakyReLU), its slope. */
-function activationParams(act: Activation): [number, number] {
-  return act === null ? [0, 0] : act === "relu" ? [1, 0] : [2, f32bits(act)];
-}
 
 /**
  * The activation and accumulation words (act, slope, accum) of a correlation's own pass: its

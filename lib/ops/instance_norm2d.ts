@@ -11,7 +11,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import shared from "../../shaders/gather_epilogue.wgsl" with { type: "text" };
 import moments from "../../shaders/moments.wgsl" with { type: "text" };
 import norm from "./instance_norm2d.wgsl" with { type: "text" };
-import { expect4d, expectFloat, f32bits, kernels } from "./util.ts";
+import { activationParams, expect4d, expectFloat, f32bits, kernels } from "./util.ts";
 
 const src = moments + shared + norm;
 
@@ -91,9 +91,7 @@ export function instanceNorm2d(x: Tensor, options: InstanceNorm2dOptions = {}): 
   const planes = n * c;
   const [chunks, per] = chunking(planes, h * w, rt.gpu.isFallback);
   const fused = act !== undefined;
-  const code = act === undefined ? 0 : act === "relu" ? 1 : 2;
-  const slope = typeof act === "number" ? act : 0;
-  const params = [planes, h * w, chunks, per, f32bits(eps), code, f32bits(slope)];
+  const params = [planes, h * w, chunks, per, f32bits(eps), ...activationParams(act ?? null)];
   const grid = rt.grid(planes * chunks);
 
   const part = Tensor.empty([planes, chunks, 2]);

@@ -9,6 +9,15 @@ import { Tensor } from "../tensor/tensor.ts";
 
 export { f32bits };
 
+/**
+ * The parameter words of an activation a kernel applies in its own pass (`activate` in
+ * shaders/gather_epilogue.wgsl): its code (0 none, 1 ReLU, 2 LeakyReLU) and the bits of its
+ * negative slope.
+ */
+export function activationParams(act: "relu" | number | null): [number, number] {
+  return act === null ? [0, 0] : act === "relu" ? [1, 0] : [2, f32bits(act)];
+}
+
 /** The kernels of one WGSL file, by entry point. */
 export function kernels<E extends string>(
   name: string,
