@@ -768,13 +768,29 @@ export function convParamGrads(
   );
   const variant = chooseVariant(bucket, cout, cin * kh * kw, sample);
   const bg = db ? 1 : 0;
-  // Where each split's sums go: the outputs themselves with one split.
-  const splitParts = (splits: number) => ({
-    parts: splits === 1 ? dw.buffer : scratch("weight-gradient splits", splits * dw.size),
-    bparts: !db || splits === 1 ? db?.buffer : scratch("bias-gradient splits", splits * cout),
-  });
-  const second = (splits: number, bparts?: GPUBuffer) =>
-    db && splits > 1 ? { parts: bparts!, out: db, accum: biasAccum } : undefined;
+  /**
+   * Records the passes of `splits` splits with `record` (given the buffers to bind and the words
+   * that ask a pass with one split to add into the weight's and the bias's gradients), each
+   * split's sums going to scratch parts (with one split, to the outputs themselves), then sums
+   * the parts in one reduction.
+   */
+  const inSplits = (
+    splits: number,
+    record: (buffers: GPUBuffer[], accum: [number, number]) => void,
+  ) => {
+    const parts = splits === 1 ? dw.buffer : scratch("weight-gradient splits", splits * dw.size);
+    const bparts = !db || splits === 1
+      ? db?.buffer
+      : scratch("bias-gradient splits", splits * cout);
+    const one = splits === 1;
+    record([x.buffer, dy.buffer, parts, ...(bparts ? [bparts] : [])], [
+      one && into ? 1 : 0,
+      one && biasAccum ? 1 : 0,
+    ]);
+    const second = db && !one ? { parts: bparts!, out: db, accum: biasAccum } : undefined;
+    reduceSplits(parts, dw, splits, null, !!into, second);
+    return { dw, db };
+  };
   const rt = runtime();
   if (variant.startsWith("tiled")) {
     const tile = { ...tileOf(variant, g.stride, g.reflect), bg };
@@ -783,18 +799,16 @@ export function convParamGrads(
     const nBlocks = Math.ceil(cin * kh * kw / bn);
     const pixels = n * ho * wo;
     const { per, splits } = tiledSplits(pixels, mBlocks * nBlocks, dw.size, 16 * TILED_BK);
-    const { parts, bparts } = splitParts(splits);
-    // deno-fmt-ignore
-    const params = [
-      cin, h, w, kh, kw, g.padding, cout, ho, wo, pixels, cin * kh * kw, per, dw.size, mBlocks,
-      nBlocks, splits === 1 && into ? 1 : 0, bg, splits === 1 && biasAccum ? 1 : 0,
-    ];
     const [gx, gy] = rt.grid(nBlocks);
-    const buffers = [x.buffer, dy.buffer, parts, ...(bparts ? [bparts] : [])];
-    const k = tiledKernel("tiled_weight_grad", tile);
-    rt.dispatch(k, buffers, params, [gx, gy, mBlocks * splits]);
-    reduceSplits(parts, dw, splits, null, !!into, second(splits, bparts));
-    return { dw, db };
+    return inSplits(splits, (buffers, [accum, baccum]) => {
+      // deno-fmt-ignore
+      const params = [
+        cin, h, w, kh, kw, g.padding, cout, ho, wo, pixels, cin * kh * kw, per, dw.size, mBlocks,
+        nBlocks, accum, bg, baccum,
+      ];
+      const k = tiledKernel("tiled_weight_grad", tile);
+      rt.dispatch(k, buffers, params, [gx, gy, mBlocks * splits]);
+    });
   }
   const kwv = kw > 4 ? 2 : 1;
   const cq = kwv === 1 && cin > 4 ? 2 : 1;
@@ -811,20 +825,18 @@ export function convParamGrads(
   const tiles = Math.ceil(cout / (4 * tile.cb)) * ciTiles * kh;
   const rows = n * ho;
   const { rowsPerSplit, splits } = splitRows(rows, tiles, dw.size);
-  const { parts, bparts } = splitParts(splits);
   const [gx, gy] = rt.grid(Math.ceil(tiles / WG));
-  for (let kx0 = 0; kx0 < kw; kx0 += 4 * tile.kwv) {
-    // The bias gradient in the first of the passes over the kernel columns.
-    // deno-fmt-ignore
-    const params = [
-      cin, h, w, kh, kw, g.padding, cout, ho, wo, rows, rowsPerSplit, kx0, ciTiles, tiles,
-      splits === 1 && into ? 1 : 0, db && kx0 === 0 ? 1 : 0, splits === 1 && biasAccum ? 1 : 0,
-    ];
-    const buffers = [x.buffer, dy.buffer, parts, ...(bparts ? [bparts] : [])];
-    rt.dispatch(kernel("weight_grad", tile), buffers, params, [gx, gy, splits]);
-  }
-  reduceSplits(parts, dw, splits, null, !!into, second(splits, bparts));
-  return { dw, db };
+  return inSplits(splits, (buffers, [accum, baccum]) => {
+    for (let kx0 = 0; kx0 < kw; kx0 += 4 * tile.kwv) {
+      // The bias gradient in the first of the passes over the kernel columns.
+      // deno-fmt-ignore
+      const params = [
+        cin, h, w, kh, kw, g.padding, cout, ho, wo, rows, rowsPerSplit, kx0, ciTiles, tiles,
+        accum, bg && kx0 === 0 ? 1 : 0, baccum,
+      ];
+      rt.dispatch(kernel("weight_grad", tile), buffers, params, [gx, gy, splits]);
+    }
+  });
 }
 
 function zeroFill(t: Tensor): Tensor {
