@@ -14,8 +14,8 @@
 //   S   the input stride of `correlate` and `weight_grad`
 //   RF  1: the padding of `correlate` and `weight_grad` mirrors the input at its edges (as
 //       ReflectionPad2d, without repeating the edge) instead of reading zeros
-// `reflect` and `activate` come from shaders/gather_epilogue.wgsl, put before this file.
 //   WG  threads per workgroup
+// `reflect` and `activate` come from shaders/gather_epilogue.wgsl, put before this file.
 //
 // correlate: conv2d forward, and one output phase of the input gradient (= conv_transpose2d):
 //   y[n, co, oy·OS + ro, ox·OS + rx] =
@@ -242,8 +242,8 @@ struct WeightGradParams {
 @group(0) @binding(1) var<storage, read> gx: array<f32>;  // (N, Cin, H, W)
 @group(0) @binding(2) var<storage, read> gdy: array<f32>;  // (N, Cout, Ho, Wo)
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;  // (splits, Cout, Cin, KH, KW)
-// store_bias(split, co0, s0, s1): bpart[split, co0 + c] = (s0, s1)[c] for the 4·CB channels (added
-// with baccum), and its binding 4, (splits, Cout); or nothing without the bias gradient.
+// store_bias(split, co, v): bpart[split, co + c] = v[c] for the channels below Cout (added with
+// baccum), and its binding 4, (splits, Cout); or nothing without the bias gradient.
 // @bias_grad
 
 // gx[base + col], or 0 outside the row (with RF, the mirrored column).
@@ -405,7 +405,10 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   if (!live) { return; }
   store_quad(wid.z, co0, ci0, ky, &acc, &hi, 0u);
   if (CQ > 1u) { store_quad(wid.z, co0, ci0 + 4u, ky, &acc, &hi, 8u); }
-  if (g.bias_on != 0u && ci0 == 0u && ky == 0u) { store_bias(wid.z, co0, bs0, bs1); }
+  if (g.bias_on != 0u && ci0 == 0u && ky == 0u) {
+    store_bias(wid.z, co0, bs0);
+    if (CB > 1u) { store_bias(wid.z, co0 + 4u, bs1); }
+  }
 }
 
 struct PackParams {

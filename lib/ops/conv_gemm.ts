@@ -12,7 +12,7 @@ import { type Kernel, runtime } from "../gpu/kernel.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import shared from "../../shaders/gather_epilogue.wgsl" with { type: "text" };
 import src from "./conv2d.wgsl" with { type: "text" };
-import { TILED_BK, tiledBlock, tiledKernel, type TiledTile } from "./conv_tiled.ts";
+import { BIAS_GRAD, TILED_BK, tiledBlock, tiledKernel, type TiledTile } from "./conv_tiled.ts";
 import { CONV_VARIANTS, type ConvVariant, tunedVariant, type TuneSample } from "./conv_tuner.ts";
 import { activationParams } from "./util.ts";
 
@@ -79,20 +79,6 @@ fn weights0(wi: u32) -> vec4f {
 }
 fn weights1(wi: u32) -> vec4f {
   return vec4f(wt[wi + wm1.x], wt[wi + wm1.y], wt[wi + wm1.z], wt[wi + wm1.w]);
-}`,
-};
-
-/** `store_bias` of `weight_grad` (at `// @bias_grad` in conv2d.wgsl): with its binding, or none. */
-const BIAS_GRAD = {
-  off: "fn store_bias(split: u32, co0: u32, s0: vec4f, s1: vec4f) {}",
-  on: `@group(0) @binding(4) var<storage, read_write> bpart: array<f32>;
-fn store_bias(split: u32, co0: u32, s0: vec4f, s1: vec4f) {
-  for (var c = 0u; c < 4u * CB; c++) {
-    if (co0 + c >= g.cout) { return; }
-    let v = select(s1[c % 4u], s0[c % 4u], c < 4u);
-    let at = split * g.cout + co0 + c;
-    if (g.baccum != 0u) { bpart[at] = v + bpart[at]; } else { bpart[at] = v; }
-  }
 }`,
 };
 

@@ -22,8 +22,11 @@ export interface TiledTile {
   readonly bg?: number;
 }
 
-/** `store_bias` of tiled_weight_grad (at `// @bias_grad`): with its binding, or none. */
-const BIAS_GRAD = {
+/**
+ * `store_bias` of both weight-gradient kernels (filled in at `// @bias_grad` in conv_tiled.wgsl
+ * and conv2d.wgsl, whose parameters `g` both have `cout` and `baccum`): with its binding, or none.
+ */
+export const BIAS_GRAD = {
   off: "fn store_bias(split: u32, co: u32, v: vec4f) {}",
   on: `@group(0) @binding(4) var<storage, read_write> bpart: array<f32>;
 fn store_bias(split: u32, co: u32, v: vec4f) {
