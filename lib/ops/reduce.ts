@@ -51,10 +51,15 @@ function groupsOf(x: Tensor): number {
   return Math.min(1024, Math.ceil(x.size / 2048));
 }
 
+/** The buffer bound as a reduction's target: z's, or x's when z is a number (unread). */
+function targetBuffer(r: Reduction): GPUBuffer {
+  return (r.z instanceof Tensor ? r.z : r.x).buffer;
+}
+
 /** Records the first pass of a reduction into `partial` (from its `offset`). */
 function partialSums(r: Reduction, params: number[], partial: Tensor): void {
-  const zt = r.z instanceof Tensor ? r.z : r.x;
-  runtime().dispatch(K.partial_sum, [r.x.buffer, zt.buffer, partial.buffer], params, [params[5]]);
+  const buffers = [r.x.buffer, targetBuffer(r), partial.buffer];
+  runtime().dispatch(K.partial_sum, buffers, params, [params[5]]);
 }
 
 /** Records the first pass of two reductions in one dispatch (partial_pair): the same sums. */
@@ -63,11 +68,13 @@ function partialPair(
   b: { r: Reduction; params: number[] },
   partial: Tensor,
 ): void {
-  const buffers = [a, b].flatMap(({ r }) => [
-    r.x.buffer,
-    (r.z instanceof Tensor ? r.z : r.x).buffer,
-  ]);
-  buffers.splice(2, 0, partial.buffer);
+  const buffers = [
+    a.r.x.buffer,
+    targetBuffer(a.r),
+    partial.buffer,
+    b.r.x.buffer,
+    targetBuffer(b.r),
+  ];
   const groups = a.params[5] + b.params[5];
   runtime().dispatch(K.partial_pair, buffers, [...a.params, ...b.params, 0], [groups]);
 }
